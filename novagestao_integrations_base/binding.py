@@ -1,0 +1,165 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.tools import grouped_slice
+
+from .integration import utcnow
+
+
+class Binding(ModelSQL, ModelView):
+    """Binding
+
+    Links a record of the external system to the local record it became, so
+    that nothing is imported twice."""
+    __name__ = 'integration.binding'
+
+    integration = fields.Many2One(
+        'integration.integration', "Integration", required=True,
+        ondelete='CASCADE', readonly=True)
+    kind = fields.Char(
+        "External Kind", required=True, readonly=True,
+        help="The kind of external record, such as party or payable.")
+    external_id = fields.Char("External ID", required=True, readonly=True)
+    record = fields.Reference(
+        "Local Record", selection='get_models', readonly=True)
+    remote_stamp = fields.Char(
+        "Remote Change Stamp", readonly=True,
+        help="When the external system last changed the record.")
+    content_hash = fields.Char("Content Hash", readonly=True)
+    last_synced = fields.DateTime("Last Synced", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('integration')
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('external_unique',
+                Unique(t, t.integration, t.kind, t.external_id),
+                'novagestao_integrations_base.msg_binding_external_unique'),
+            ('record_unique', Unique(t, t.integration, t.record),
+                'novagestao_integrations_base.msg_binding_record_unique'),
+            ]
+        cls._order = [('integration', 'ASC'), ('kind', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def _get_models(cls):
+        "Return the models that bindings may point at"
+        return ['party.party']
+
+    @classmethod
+    def get_models(cls):
+        pool = Pool()
+        Model = pool.get('ir.model')
+        return [(None, '')] + [
+            (m, Model.get_name(m)) for m in cls._get_models()]
+
+    def get_rec_name(self, name):
+        return '%s %s' % (self.kind, self.external_id)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('external_id',) + tuple(clause[1:])]
+
+    @classmethod
+    def lookup(cls, integration, kind, external_ids):
+        "Return {external_id: binding} for the external ids that are bound"
+        result = {}
+        external_ids = sorted({str(i) for i in external_ids})
+        for sub_ids in grouped_slice(external_ids):
+            for binding in cls.search([
+                        ('integration', '=', integration.id),
+                        ('kind', '=', kind),
+                        ('external_id', 'in', list(sub_ids)),
+                        ]):
+                result[binding.external_id] = binding
+        return result
+
+    @classmethod
+    def records_of(cls, integration, kind, external_ids):
+        "Return {external_id: local record} for the bound external ids"
+        return {
+            external_id: binding.record
+            for external_id, binding in cls.lookup(
+                integration, kind, external_ids).items()
+            if binding.record}
+
+    @classmethod
+    def for_records(cls, integration, records):
+        "Return {local record: binding} for the local records"
+        result = {}
+        references = [str(r) for r in records]
+        for sub_refs in grouped_slice(references):
+            for binding in cls.search([
+                        ('integration', '=', integration.id),
+                        ('record', 'in', list(sub_refs)),
+                        ]):
+                result[binding.record] = binding
+        return result
+
+    @classmethod
+    def link(cls, integration, kind, external_id, record=None,
+            remote_stamp=None, content_hash=None, binding=None):
+        "Return an unsaved binding of external_id to record, updated"
+        if binding is None:
+            binding = cls(
+                integration=integration, kind=kind,
+                external_id=str(external_id))
+        if record is not None:
+            binding.record = record
+        binding.remote_stamp = remote_stamp
+        binding.content_hash = content_hash
+        binding.last_synced = utcnow()
+        return binding
+
+
+class BindingMixin:
+    "Show on a record its links to external systems"
+    __slots__ = ()
+
+    integration_bindings = fields.Function(
+        fields.One2Many('integration.binding', None, "External Links"),
+        'get_integration_bindings', searcher='search_integration_bindings')
+    external_ids = fields.Function(
+        fields.Char("External IDs"),
+        'get_external_ids', searcher='search_external_ids')
+
+    @classmethod
+    def get_integration_bindings(cls, records, name):
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        result = {r.id: [] for r in records}
+        for sub_records in grouped_slice(records):
+            for binding in Binding.search([
+                        ('record', 'in', [str(r) for r in sub_records]),
+                        ]):
+                result[binding.record.id].append(binding.id)
+        return result
+
+    @classmethod
+    def search_integration_bindings(cls, name, clause):
+        return cls._search_bindings(clause)
+
+    def get_external_ids(self, name):
+        return ', '.join(sorted({
+                    b.external_id for b in self.integration_bindings}))
+
+    @classmethod
+    def search_external_ids(cls, name, clause):
+        _, operator, value = clause[:3]
+        return cls._search_bindings(
+            ('integration_bindings', 'where', [
+                    ('external_id', operator, value)]))
+
+    @classmethod
+    def _search_bindings(cls, clause):
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        _, operator, value = clause[:3]
+        domain = value if operator == 'where' else [
+            ('id',) + tuple(clause[1:])]
+        bindings = Binding.search(
+            [('record', 'like', cls.__name__ + ',%')] + list(domain))
+        return [('id', 'in', [b.record.id for b in bindings if b.record])]

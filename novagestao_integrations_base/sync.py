@@ -1,0 +1,322 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+import json
+
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import IntegrationError
+from .integration import utcnow
+
+TRIGGERS = [
+    ('manual', "Manual"),
+    ('scheduled', "Scheduled"),
+    ('webhook', "Webhook"),
+    ('retry', "Retry"),
+    ]
+ERROR_KINDS = [
+    ('authentication', "Authentication"),
+    ('timeout', "Timeout"),
+    ('rate_limit', "Rate limit"),
+    ('data_conflict', "Data conflict"),
+    ('category_not_mapped', "Category not mapped"),
+    ('validation', "Validation"),
+    ('remote_error', "Remote error"),
+    ]
+COUNTERS = ['created', 'updated', 'unchanged', 'skipped', 'failed']
+
+
+class SyncRun(ModelSQL, ModelView):
+    "Sync Run"
+    __name__ = 'integration.sync.run'
+
+    integration = fields.Many2One(
+        'integration.integration', "Integration", required=True,
+        ondelete='CASCADE', readonly=True)
+    company = fields.Function(
+        fields.Many2One('company.company', "Company"),
+        'on_change_with_company', searcher='search_company')
+    trigger = fields.Selection(
+        TRIGGERS, "Trigger", required=True, readonly=True, sort=False)
+    start = fields.DateTime("Start", required=True, readonly=True)
+    end = fields.DateTime("End", readonly=True)
+    duration = fields.Function(
+        fields.TimeDelta("Duration"), 'get_duration')
+    state = fields.Selection([
+            ('running', "Running"),
+            ('done', "Done"),
+            ('partial', "Partial"),
+            ('failed', "Failed"),
+            ], "State", required=True, readonly=True, sort=False)
+    progress = fields.Float(
+        "Progress", digits=(3, 0), readonly=True,
+        help="Percentage of the run that is done.")
+    message = fields.Text("Message", readonly=True)
+    remote_calls = fields.Integer("Remote Calls", readonly=True)
+    counters = fields.One2Many(
+        'integration.sync.run.counter', 'run', "Counters", readonly=True)
+    errors = fields.One2Many(
+        'integration.sync.error', 'run', "Errors", readonly=True)
+    error_count = fields.Function(
+        fields.Integer("Errors"), 'get_error_count')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('integration')
+        cls._order = [('start', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def default_state(cls):
+        return 'running'
+
+    @classmethod
+    def default_progress(cls):
+        return 0
+
+    @classmethod
+    def default_remote_calls(cls):
+        return 0
+
+    @fields.depends('integration', '_parent_integration.company')
+    def on_change_with_company(self, name=None):
+        return self.integration.company if self.integration else None
+
+    @classmethod
+    def search_company(cls, name, clause):
+        return [('integration.' + clause[0],) + tuple(clause[1:])]
+
+    def get_duration(self, name):
+        if self.start:
+            return (self.end or utcnow()) - self.start
+
+    @classmethod
+    def get_error_count(cls, runs, name):
+        pool = Pool()
+        Error = pool.get('integration.sync.error')
+        return {r.id: Error.search_count([('run', '=', r.id)]) for r in runs}
+
+    def get_rec_name(self, name):
+        return '%s @ %s' % (self.integration.rec_name, self.start)
+
+    @classmethod
+    def start_run(cls, integration, trigger):
+        "Create a running run and commit it so users see it at once"
+        run = cls(integration=integration, trigger=trigger, start=utcnow())
+        run.save()
+        Transaction().commit()
+        return cls(run.id)
+
+    def add_counts(self, entity, **counts):
+        "Add to the counters of the entity (created=2, failed=1, …)"
+        pool = Pool()
+        Counter = pool.get('integration.sync.run.counter')
+        counter, = (
+            [c for c in Counter.search([
+                        ('run', '=', self.id),
+                        ('entity', '=', entity),
+                        ])]
+            or [Counter(run=self, entity=entity)])
+        for name, value in counts.items():
+            setattr(counter, name, (getattr(counter, name, 0) or 0) + value)
+        counter.save()
+
+    def set_progress(self, progress, remote_calls=None):
+        self.progress = round(max(0, min(100, progress)))
+        if remote_calls is not None:
+            self.remote_calls = remote_calls
+        self.save()
+
+    def finish(self):
+        "End the run: done, or partial when some records failed"
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        Counter = pool.get('integration.sync.run.counter')
+        failed = sum(c.failed for c in Counter.search([('run', '=', self.id)]))
+        self.state = 'partial' if failed or self.errors else 'done'
+        self.progress = 100
+        self.end = utcnow()
+        self.save()
+        Integration.record_run_outcome(self.integration, self)
+
+    def fail(self, exception):
+        "End the run as failed with a message that a user can act on"
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        self.state = 'failed'
+        self.end = utcnow()
+        self.message = self.integration.describe_exception(exception)
+        self.save()
+        Integration.record_run_outcome(self.integration, self)
+
+    def summary(self):
+        "Return the counters as {entity: {counter: value}}"
+        return {
+            c.entity: {name: getattr(c, name) for name in COUNTERS}
+            for c in self.counters}
+
+
+class SyncRunCounter(ModelSQL, ModelView):
+    "Sync Run Counter"
+    __name__ = 'integration.sync.run.counter'
+
+    run = fields.Many2One(
+        'integration.sync.run', "Run", required=True, ondelete='CASCADE',
+        readonly=True)
+    entity = fields.Char("Entity", required=True, readonly=True)
+    entity_name = fields.Function(
+        fields.Char("Entity"), 'get_entity_name')
+    created = fields.Integer("Created", required=True, readonly=True)
+    updated = fields.Integer("Updated", required=True, readonly=True)
+    unchanged = fields.Integer("Unchanged", required=True, readonly=True)
+    skipped = fields.Integer("Skipped", required=True, readonly=True)
+    failed = fields.Integer("Failed", required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('run')
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('run_entity_unique', Unique(t, t.run, t.entity),
+                'novagestao_integrations_base.msg_counter_unique'),
+            ]
+
+    @classmethod
+    def default_created(cls):
+        return 0
+
+    default_updated = default_unchanged = default_skipped = default_failed = (
+        default_created)
+
+    def get_entity_name(self, name):
+        return dict(self.run.integration.get_entity_selection()).get(
+            self.entity, self.entity)
+
+
+class SyncError(ModelSQL, ModelView):
+    """Sync Error
+
+    An unresolved error is also the record of something still pending: the
+    connector retries it on every run until it imports."""
+    __name__ = 'integration.sync.error'
+
+    integration = fields.Many2One(
+        'integration.integration', "Integration", required=True,
+        ondelete='CASCADE', readonly=True)
+    run = fields.Many2One(
+        'integration.sync.run', "Run", ondelete='SET NULL', readonly=True,
+        domain=[('integration', '=', Eval('integration', -1))])
+    entity = fields.Char("Entity", required=True, readonly=True)
+    external_id = fields.Char("External ID", readonly=True)
+    kind = fields.Selection(
+        ERROR_KINDS, "Kind", required=True, readonly=True, sort=False)
+    message = fields.Text("Message", required=True, readonly=True)
+    suggested_fix = fields.Text("Suggested Fix", readonly=True)
+    payload = fields.Text("Payload", readonly=True)
+    detail = fields.Char("Detail", readonly=True,
+        help="A machine key for the cause, such as the unmapped code.")
+    attempts = fields.Integer("Attempts", readonly=True)
+    first_seen = fields.DateTime("First Seen", readonly=True)
+    last_seen = fields.DateTime("Last Seen", readonly=True)
+    resolved = fields.Boolean("Resolved")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('integration')
+        cls._order = [('last_seen', 'DESC'), ('id', 'DESC')]
+        cls._buttons.update({
+                'retry': {
+                    'invisible': Eval('resolved', False),
+                    'depends': ['resolved'],
+                    },
+                })
+
+    @classmethod
+    def default_resolved(cls):
+        return False
+
+    @classmethod
+    def default_attempts(cls):
+        return 1
+
+    def get_rec_name(self, name):
+        return '%s %s: %s' % (
+            self.entity, self.external_id or '', self.message.splitlines()[0])
+
+    @classmethod
+    def record(cls, run, entity, external_id, kind, message,
+            suggested_fix=None, payload=None, detail=None):
+        """Record that the record external_id of entity failed in run
+
+        The same pending record keeps one error, updated at each attempt."""
+        if payload is not None and not isinstance(payload, str):
+            payload = json.dumps(
+                payload, ensure_ascii=False, indent=1, sort_keys=True,
+                default=str)
+        now = utcnow()
+        existing = cls.search([
+                ('integration', '=', run.integration.id),
+                ('entity', '=', entity),
+                ('external_id', '=', external_id),
+                ('resolved', '=', False),
+                ], limit=1)
+        if existing:
+            error, = existing
+            error.attempts = (error.attempts or 0) + 1
+        else:
+            error = cls(
+                integration=run.integration, entity=entity,
+                external_id=external_id, first_seen=now, attempts=1)
+        error.run = run
+        error.kind = kind
+        error.message = message
+        error.suggested_fix = suggested_fix
+        error.payload = payload
+        error.detail = detail
+        error.last_seen = now
+        error.save()
+        return error
+
+    @classmethod
+    def resolve(cls, integration, entity, external_ids):
+        "Mark resolved the pending errors of records that now imported"
+        external_ids = list(external_ids)
+        if not external_ids:
+            return
+        errors = cls.search([
+                ('integration', '=', integration.id),
+                ('entity', '=', entity),
+                ('external_id', 'in', external_ids),
+                ('resolved', '=', False),
+                ])
+        if errors:
+            cls.write(errors, {'resolved': True})
+
+    @classmethod
+    def pending(cls, integration, entity):
+        "Return the pending errors of the entity"
+        return cls.search([
+                ('integration', '=', integration.id),
+                ('entity', '=', entity),
+                ('resolved', '=', False),
+                ])
+
+    @classmethod
+    @ModelView.button
+    def retry(cls, errors):
+        "Import again the records of the errors, at once"
+        by_integration = {}
+        for error in errors:
+            by_integration.setdefault(error.integration, []).append(error)
+        for integration, integration_errors in by_integration.items():
+            if integration.status == 'disabled':
+                raise IntegrationError(gettext(
+                        'novagestao_integrations_base.msg_integration_disabled',
+                        integration=integration.rec_name))
+            integration.connector_retry(integration_errors)

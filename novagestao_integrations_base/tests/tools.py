@@ -1,0 +1,81 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"Server-side helpers to set up a Brazilian company for tests and the demo"
+import datetime as dt
+from decimal import Decimal
+
+from trytond.modules.account.tests import create_chart, get_fiscalyear
+from trytond.modules.company.tests import create_company, set_company
+from trytond.pool import Pool
+from trytond.tests.test_tryton import TestCase, activate_module, drop_db
+from trytond.transaction import Transaction
+
+
+class DBTestCase(TestCase):
+    """A test case on a database with the modules activated, for tests that
+    commit their transactions as the server does"""
+    modules = []
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(cls.modules)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+
+def get_brl():
+    pool = Pool()
+    Currency = pool.get('currency.currency')
+    currencies = Currency.search([('code', '=', 'BRL')], limit=1)
+    if currencies:
+        return currencies[0]
+    currency = Currency(
+        name="Real", symbol="R$", code='BRL', numeric_code='986',
+        rounding=Decimal('0.01'), digits=2)
+    currency.save()
+    return currency
+
+
+def create_brazilian_company(name="NovaGestão Demo Ltda", chart=True,
+        today=None):
+    """Create a company in BRL and São Paulo time, with a chart of accounts
+    and fiscal years with invoice sequences around today"""
+    pool = Pool()
+    Date = pool.get('ir.date')
+    company = create_company(name=name, currency=get_brl())
+    company.timezone = 'America/Sao_Paulo'
+    company.save()
+    with set_company(company):
+        if chart:
+            create_chart(company)
+        today = today or Date.today()
+        for year in range(today.year - 1, today.year + 2):
+            create_fiscalyear(company, dt.date(year, 1, 1))
+    return company
+
+
+def create_fiscalyear(company, start):
+    pool = Pool()
+    FiscalYear = pool.get('account.fiscalyear')
+    try:
+        from trytond.modules.account_invoice.tests import (
+            set_invoice_sequences)
+    except ImportError:
+        set_invoice_sequences = None
+    fiscalyear = get_fiscalyear(company, today=start)
+    if set_invoice_sequences:
+        set_invoice_sequences(fiscalyear)
+    fiscalyear.save()
+    FiscalYear.create_period([fiscalyear])
+    return fiscalyear
+
+
+def company_context(company):
+    return Transaction().set_context(
+        company=company.id, companies=[company.id])
