@@ -157,6 +157,16 @@ def nfe_key(uf_code, day, cnpj_digits, serie, number, rng):
     return body + str(0 if check >= 10 else check)
 
 
+def cpf_check_digits(base):
+    "The two CPF check digits of a 9-digit base (modulo 11)"
+    numbers = [int(d) for d in base]
+    for _ in range(2):
+        weight = len(numbers) + 1
+        total = sum(n * (weight - i) for i, n in enumerate(numbers))
+        numbers.append(total * 10 % 11 % 10)
+    return '%d%d' % tuple(numbers[-2:])
+
+
 class _Generator:
     "One generation run; holds the Random and the cross-references"
 
@@ -195,7 +205,7 @@ class _Generator:
     def new_cpf(self):
         while True:
             base = '%09d' % self.rng.randint(10 ** 7, 10 ** 9 - 1)
-            number = base + cpf_rules.calc_check_digits(base)
+            number = base + cpf_check_digits(base)
             if number not in self.used_documents and len(set(number)) > 1:
                 self.used_documents.add(number)
                 return number
@@ -671,6 +681,9 @@ class _Generator:
             total = rng.choice([3500.0, 6800.0, 12000.0])
         else:
             total = min(max(rng.lognormvariate(7.0, 1.05), 35.0), 180000.0)
+            if receivable:
+                # A healthy company sells more than it buys.
+                total *= 1.45
         total = money(total)
         via_api = rng.random() < 0.4
         if receivable:
@@ -733,8 +746,8 @@ class _Generator:
             else:
                 record['data_entrada'] = format_date(inc)
                 if doc_type == 'BOL':
-                    record['codigo_barras_ficha_compensacao'] = ''.join(
-                        str(rng.randrange(10)) for _ in range(47))
+                    record['codigo_barras_ficha_compensacao'] = \
+                        '%047d' % rng.randrange(10 ** 47)
             if rateio:
                 second = '2.04.02'
                 share = rng.choice([10.0, 15.0, 20.0, 25.0])

@@ -7,6 +7,7 @@ Every change bumps ``version`` (list caches key on it) and is reported to
 ``listener(topic, event)`` so the sandbox can emit webhooks.
 """
 import copy
+import marshal
 import threading
 
 from stdnum.br import cnpj as cnpj_rules
@@ -149,7 +150,7 @@ class Store:
     "Everything the sandbox knows, with indexes and write operations"
 
     def __init__(self, dataset, clock, listener=None):
-        data = copy.deepcopy(dataset)
+        data = _private_copy(dataset)
         self.dataset_today = dataset.today
         self.app_name = getattr(dataset, 'app_name', 'novagestao')
         self.clock = clock
@@ -806,6 +807,20 @@ class Store:
             'vNF': rec['total']['ICMSTot']['vNF'],
             'nIdPedido': rec['compl'].get('nIdPedido', 0),
         }
+
+
+def _private_copy(dataset):
+    """A copy of the dataset the store may mutate (resets start over).
+
+    marshal round-trips plain dicts/lists/str/numbers at C speed, an order
+    of magnitude faster than copy.deepcopy on 100,000 titles.
+    """
+    clone = copy.copy(dataset)
+    for name in ('company', 'parties', 'categories', 'accounts', 'payables',
+            'receivables', 'settlements', 'movements', 'invoices'):
+        setattr(clone, name, marshal.loads(marshal.dumps(
+            getattr(dataset, name))))
+    return clone
 
 
 def _title_topic(kind, action):

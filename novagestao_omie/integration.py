@@ -1,0 +1,186 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+import trytond.config as config
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import OmieConnectionError, OmieCredentialWarning
+from .omie import DEFAULT_BASE_URL, OmieClient, errors, records
+
+CREDENTIAL_FIELDS = {'omie_app_key', 'omie_app_secret', 'omie_base_url'}
+ENTITIES = [
+    ('category', "Categories"),
+    ('bank_account', "Bank Accounts"),
+    ('party', "Clients and Suppliers"),
+    ('payable', "Payables"),
+    ('receivable', "Receivables"),
+    ('settlement', "Settlements"),
+    ('statement', "Bank Movements"),
+    ('nf', "Invoices (NF)"),
+    ]
+
+
+class Integration(metaclass=PoolMeta):
+    __name__ = 'integration.integration'
+
+    _omie_states = {
+        'required': Eval('connector') == 'omie',
+        'invisible': Eval('connector') != 'omie',
+        'readonly': Eval('status') == 'disabled',
+        }
+
+    omie_app_key = fields.Char(
+        "App Key", states=_omie_states,
+        help="The App Key of the application in Omie's developer portal.")
+    omie_app_secret = fields.Char(
+        "App Secret", states=_omie_states,
+        help="The App Secret of the application in Omie's developer portal.\n"
+        "Only the integrations administrators can read it.")
+    omie_base_url = fields.Char(
+        "Omie URL", states=_omie_states,
+        help="The address of Omie's API; change it only to use a sandbox.")
+    omie_company_name = fields.Char(
+        "Omie Company", readonly=True,
+        states={'invisible': Eval('connector') != 'omie'})
+    omie_company_cnpj = fields.Char(
+        "Omie Company CNPJ", readonly=True,
+        states={'invisible': Eval('connector') != 'omie'})
+
+    del _omie_states
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.connector.selection.append(('omie', "Omie"))
+
+    @classmethod
+    def default_omie_base_url(cls):
+        return DEFAULT_BASE_URL
+
+    @classmethod
+    def get_entity_selection(cls):
+        return super().get_entity_selection() + ENTITIES
+
+    def omie_client(self, **options):
+        "Return an Omie client for the credentials of the integration"
+        options.setdefault('timeout', config.getint(
+                'novagestao_omie', 'timeout', default=60))
+        options.setdefault('page_size', config.getint(
+                'novagestao_omie', 'page_size', default=500))
+        return OmieClient(
+            self.omie_app_key, self.omie_app_secret,
+            base_url=self.omie_base_url or DEFAULT_BASE_URL, **options)
+
+    def connector_test_connection(self):
+        if self.connector != 'omie':
+            return super().connector_test_connection()
+        client = self.omie_client(max_retries=1)
+        try:
+            company = client.test_connection()
+        except errors.OmieError as exception:
+            raise OmieConnectionError(
+                self.describe_exception(exception)) from None
+        finally:
+            client.close()
+        if not company:
+            raise OmieConnectionError(gettext(
+                    'novagestao_omie.msg_connection_no_company'))
+        name = company.get('razao_social') or company.get('nome_fantasia')
+        cnpj = company.get('cnpj') or ''
+        if records.parse_flag(company.get('inativa')):
+            raise OmieConnectionError(gettext(
+                    'novagestao_omie.msg_connection_company_inactive',
+                    company=name, cnpj=cnpj))
+        self.omie_company_name = name
+        self.omie_company_cnpj = cnpj
+        self.save()
+        message = gettext(
+            'novagestao_omie.msg_connection_success',
+            company=name, cnpj=cnpj)
+        self.notify_user('tryton-ok', message)
+        return message
+
+    def describe_exception(self, exception):
+        if self.connector != 'omie' or not isinstance(
+                exception, errors.OmieError):
+            return super().describe_exception(exception)
+        return describe_omie_error(exception, self.omie_base_url)
+
+    def connector_clear_cache(self):
+        super().connector_clear_cache()
+        if self.connector == 'omie':
+            self.omie_company_name = self.omie_company_cnpj = None
+            self.save()
+
+    @classmethod
+    def check_modification(
+            cls, mode, integrations, values=None, external=False):
+        pool = Pool()
+        Warning = pool.get('res.user.warning')
+        super().check_modification(
+            mode, integrations, values=values, external=external)
+        if (mode == 'write' and external
+                and values.keys() & CREDENTIAL_FIELDS):
+            changed = [i for i in integrations if i.connector == 'omie'
+                and any(getattr(i, f) for f in CREDENTIAL_FIELDS
+                    if f != 'omie_base_url')]
+            if changed:
+                warning_name = Warning.format('omie_credentials', changed)
+                if Warning.check(warning_name):
+                    raise OmieCredentialWarning(warning_name, gettext(
+                            'novagestao_omie.msg_credentials_modified'))
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        # Field access already hides the secret from other groups; this
+        # also keeps it out of a form once saved, for everyone.
+        result = super().read(ids, fields_names)
+        if ('omie_app_secret' in fields_names
+                and Transaction().context.get('_check_access')):
+            for row in result:
+                if row.get('omie_app_secret'):
+                    row['omie_app_secret'] = SECRET_PLACEHOLDER
+        return result
+
+    @classmethod
+    def write(cls, *args):
+        actions = iter(args)
+        args = []
+        for integrations, values in zip(actions, actions):
+            if values.get('omie_app_secret') == SECRET_PLACEHOLDER:
+                values = values.copy()
+                del values['omie_app_secret']
+            args.extend((integrations, values))
+        super().write(*args)
+
+
+SECRET_PLACEHOLDER = '•' * 12
+
+
+def describe_omie_error(exception, base_url=None):
+    "Return what a user should read about an Omie error, translated"
+    wait = exception.retry_after
+    if isinstance(exception, errors.AuthenticationError):
+        return gettext('novagestao_omie.msg_error_authentication')
+    if isinstance(exception, (
+                errors.MisuseBlockedError, errors.RateLimitError,
+                errors.RedundantRequestError, errors.ConcurrencyError,
+                errors.CircuitOpenError)):
+        return gettext(
+            'novagestao_omie.msg_error_blocked',
+            seconds=int(wait or 60), call=exception.call or '')
+    if isinstance(exception, (errors.ConnectionError, errors.TimeoutError)):
+        return gettext(
+            'novagestao_omie.msg_error_unreachable',
+            url=base_url or DEFAULT_BASE_URL)
+    if isinstance(exception, errors.ServerError):
+        return gettext('novagestao_omie.msg_error_server')
+    return gettext(
+        'novagestao_omie.msg_error_remote',
+        call=exception.call or '',
+        error=exception.faultstring or str(exception))
+
