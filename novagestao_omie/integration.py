@@ -110,6 +110,19 @@ class Integration(metaclass=PoolMeta):
             return super().describe_exception(exception)
         return describe_omie_error(exception, self.omie_base_url)
 
+    def connector_sync(self, run):
+        if self.connector != 'omie':
+            return super().connector_sync(run)
+        from .sync import OmieSync
+        OmieSync(self, run).synchronise()
+
+    def connector_retry(self, errors):
+        if self.connector != 'omie':
+            return super().connector_retry(errors)
+        # pending records are read again at the start of every run
+        self.__class__.enqueue_sync([self], 'retry')
+        return []
+
     def connector_clear_cache(self):
         super().connector_clear_cache()
         if self.connector == 'omie':

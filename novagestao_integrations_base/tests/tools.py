@@ -9,7 +9,24 @@ from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase, activate_module, drop_db
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
+
+
+def run_committed(database, func, user=0, context=None):
+    """Run func in a transaction that is committed, restarting it as the
+    server does when it needs locks it did not take up front"""
+    extras = {}
+    while True:
+        with Transaction().start(
+                database, user, context=context, **extras) as transaction:
+            try:
+                result = func()
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return result
 
 
 class DBTestCase(TestCase):

@@ -129,7 +129,10 @@ class OmieClient:
         self._limiter = RateLimiter(per_method=requests_per_minute,
             overall=requests_per_minute_overall,
             concurrent=concurrent_requests,
-            concurrent_writes=concurrent_writes, sleep=sleep, clock=clock)
+            concurrent_writes=concurrent_writes, sleep=sleep, clock=clock,
+            # One second more than Omie's minute: requests reach Omie a
+            # little after they leave, and its window counts arrivals.
+            window=61.0)
         self._breaker = CircuitBreaker(threshold=breaker_threshold,
             cooldown=breaker_cooldown, clock=clock)
         self._cache = ReadCache(ttl=cache_ttl, maxsize=cache_size,
@@ -330,9 +333,9 @@ class OmieClient:
 
     @staticmethod
     def _records_of(data, endpoint):
-        if endpoint.list_key and endpoint.list_key in data:
-            return data[endpoint.list_key] or []
-        # Unknown (or renamed) array: the only list of records in the body.
+        if endpoint.list_key:
+            return data.get(endpoint.list_key) or []
+        # Call of an unknown resource: the list of records in the body.
         for value in data.values():
             if isinstance(value, list) and all(
                     isinstance(item, dict) for item in value):

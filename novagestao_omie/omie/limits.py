@@ -129,7 +129,7 @@ class CircuitBreaker:
         "Raise CircuitOpenError unless a request of method may be sent"
         with self._lock:
             until = self._open_until.get(method)
-            if until is None or not self.threshold:
+            if until is None:
                 return
             now = self._clock()
             if now < until:

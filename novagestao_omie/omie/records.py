@@ -582,6 +582,22 @@ def _kind(value):
             "(expected 'payable' or 'receivable')") from None
 
 
+# Keys only one side of Omie's titles has.
+_PAYABLE_KEYS = ('data_entrada', 'cnab_integracao_bancaria', 'pagamento')
+_RECEIVABLE_KEYS = ('data_registro', 'boleto', 'recebimento', 'nCodPedido')
+
+
+def _guess_kind(data):
+    origin = _text(data.get('id_origem')).upper()
+    if len(origin) == 4 and origin[-1] in 'PR':  # APIP, NFER, …
+        return 'payable' if origin[-1] == 'P' else 'receivable'
+    if any(key in data for key in _PAYABLE_KEYS):
+        return 'payable'
+    if any(key in data for key in _RECEIVABLE_KEYS):
+        return 'receivable'
+    raise ValueError('cannot tell a payable from a receivable; pass kind')
+
+
 def _amounts(status, amount, paid, open_):
     "Fill paid/open amounts Omie left out (or left at 0), from the status"
     if paid is None or (not paid and status in SETTLED_STATUSES):
@@ -641,10 +657,21 @@ class Title(_Record):
         return raw
 
     @classmethod
-    def from_omie(cls, data, kind):
-        "A conta_pagar_cadastro / conta_receber_cadastro (or webhook event)"
+    def payable(cls, data):
+        "A conta_pagar_cadastro (ListarContasPagar, its webhooks)"
+        return cls.from_omie(data, 'payable')
+
+    @classmethod
+    def receivable(cls, data):
+        "A conta_receber_cadastro (ListarContasReceber, its webhooks)"
+        return cls.from_omie(data, 'receivable')
+
+    @classmethod
+    def from_omie(cls, data, kind=None):
+        """A conta_pagar_cadastro / conta_receber_cadastro (or webhook
+        event); without kind it is read from the record when it tells"""
         with _parsing('Title', data, 'codigo_lancamento_omie'):
-            kind = _kind(kind)
+            kind = _kind(kind) if kind is not None else _guess_kind(data)
             amount = parse_decimal(data.get('valor_documento'),
                 'valor_documento')
             status = normalise_status(data.get('status_titulo')
@@ -1201,11 +1228,10 @@ RECORD_PARSERS = {
     'ConsultarCategoria': Category.from_omie,
     'ListarContasCorrentes': BankAccount.from_omie,
     'ListarResumoContasCorrentes': BankAccount.from_omie,
-    'ListarContasPagar': lambda data: Title.from_omie(data, 'payable'),
-    'ConsultarContaPagar': lambda data: Title.from_omie(data, 'payable'),
-    'ListarContasReceber': lambda data: Title.from_omie(data, 'receivable'),
-    'ConsultarContaReceber': lambda data: Title.from_omie(data,
-        'receivable'),
+    'ListarContasPagar': Title.payable,
+    'ConsultarContaPagar': Title.payable,
+    'ListarContasReceber': Title.receivable,
+    'ConsultarContaReceber': Title.receivable,
     'ListarExtrato': Statement.from_omie,
     'ListarLancCC': AccountEntry.from_omie,
     'ListarNF': Invoice.from_omie,

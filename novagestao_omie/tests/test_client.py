@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from novagestao_omie.omie import OmieClient, errors
+from novagestao_omie.omie import OmieClient, errors, records
 from novagestao_omie.omie.endpoints import ENDPOINTS, endpoint_for
 from novagestao_omie.omie.limits import CircuitBreaker, RateLimiter, ReadCache
 
@@ -34,8 +34,8 @@ HTML_500 = (500, '<html><body><h1>500 Internal Server Error</h1></body>'
 class FakeTime:
     "Injected clock + sleep: sleeping records the wait and moves the clock"
 
-    def __init__(self):
-        self.now = 1000.0
+    def __init__(self, start=1000.0):
+        self.now = start
         self.sleeps = []
 
     def clock(self):
@@ -59,15 +59,20 @@ class FakeOmie:
     taking the parsed request body and returning one."""
 
     def __init__(self):
+        self.generation = 0
         self.reset()
 
     def reset(self):
+        # A request of a previous test may still be sleeping in `delay`:
+        # the generation keeps it from eating this test's script.
+        self.generation += 1
         self.requests = []
         self.script = []
         self.handler = lambda body: (200, {'ok': True}, {})
         self.delay = 0
 
     def __call__(self, environ, start_response):
+        generation = self.generation
         request = Request(environ)
         raw = request.get_data()
         try:
@@ -79,6 +84,8 @@ class FakeOmie:
                 body=body, raw=raw))
         if self.delay:
             time.sleep(self.delay)
+        if generation != self.generation:
+            return Response('stale', status=503)(environ, start_response)
         answer = self.script.pop(0) if self.script else self.handler
         if callable(answer):
             answer = answer(body)
@@ -445,7 +452,8 @@ class ErrorClassificationTest(OmieTestCase):
                 ('SOAP-ENV:Client-101',
                     'ERROR: Nenhuma conta corrente foi encontrada!'),
                 ('SOAP-ENV:Client-103', 'ERROR: OS não cadastrada para o '
-                    'Código de Integração [X] !')):
+                    'Código de Integração [X] !'),
+                ('SOAP-ENV:Client-105', 'ERROR: Registro inexistente [9]')):
             with self.subTest(code=code):
                 self.assertRaisesKind(self.fault(code, text),
                     errors.NotFoundError, 'not_found', False)
@@ -870,9 +878,9 @@ class RateLimiterTest(OmieTestCase):
         client = self.client(requests_per_minute=2)
         for n in range(3):
             client.call('ConsultarCliente', codigo_cliente_omie=n)
-        self.assertEqual(len(self.time.sleeps), 1)
-        self.assertEqual(self.time.sleeps[0], 60)
-        self.assertEqual(client.stats['throttled_seconds'], 60)
+        # Omie's minute plus a second of margin for the trip to Omie.
+        self.assertEqual(self.time.sleeps, [61])
+        self.assertEqual(client.stats['throttled_seconds'], 61)
 
 
 class CacheTest(OmieTestCase):
@@ -963,16 +971,21 @@ class SecretTest(OmieTestCase):
             repr(raised.exception))
 
 
-try:  # The realistic Omie, when its author has built it.
+try:  # The realistic Omie, built by the sandbox's author.
     from novagestao_omie.omie.sandbox import (
         Sandbox, SandboxSettings, generate_dataset)
-except ImportError:  # pragma: no cover
+except ImportError:  # pragma: no cover - only while it is being written
     Sandbox = None
 
 
 @unittest.skipIf(Sandbox is None, 'the Omie sandbox is not available')
 class SandboxTest(unittest.TestCase):
-    "Whole lists against the sandbox over HTTP"
+    """Whole datasets and Omie's consumption rules, against the sandbox.
+
+    The sandbox and the client share one fake clock: when the client
+    "sleeps" the sandbox sees the time pass, so rule windows (redundant
+    calls, rate limits, misuse blocks) play out without real waiting.
+    """
 
     @classmethod
     def setUpClass(cls):
@@ -987,35 +1000,176 @@ class SandboxTest(unittest.TestCase):
         cls.server.shutdown()
 
     def setUp(self):
-        self.time = FakeTime()
+        self.time = FakeTime(start=time.time())
+        settings = self.sandbox.settings
+        saved = settings.as_json()
+        settings.clock = self.time.clock
+        self.addCleanup(setattr, settings, 'clock', time.time)
+        self.addCleanup(settings.update, saved)
+        self.sandbox.rules.reset()
 
-    def client(self, **kwargs):
+    def configure(self, **changes):
+        self.sandbox.settings.update(changes)
+
+    def client(self, app_secret=Sandbox and Sandbox.DEFAULT_APP_SECRET,
+            **kwargs):
         options = dict(base_url=self.server.url, sleep=self.time.sleep,
-            clock=self.time.clock, cache_ttl=0, rng=MaxJitter())
+            clock=self.time.clock, cache_ttl=0, rng=MaxJitter(), timeout=5)
         options.update(kwargs)
-        client = OmieClient(Sandbox.DEFAULT_APP_KEY,
-            Sandbox.DEFAULT_APP_SECRET, **options)
+        client = OmieClient(Sandbox.DEFAULT_APP_KEY, app_secret, **options)
         self.addCleanup(client.close)
         return client
 
-    def test_connection_and_full_lists(self):
-        client = self.client(page_size=50)
-        self.assertTrue(client.test_connection())
-        parties = list(client.iterate('ListarClientes'))
-        self.assertGreaterEqual(len(parties), 60)
-        self.assertEqual(len({p['codigo_cliente_omie'] for p in parties}),
-            len(parties))
-        payables = list(client.iterate('ListarContasPagar'))
-        receivables = list(client.iterate('ListarContasReceber'))
-        self.assertEqual(len(payables) + len(receivables), 600)
-        movements = list(client.iterate('ListarMovimentos', page_size=40))
-        self.assertTrue(movements)
+    def test_lists_every_record_in_both_dialects(self):
+        data = self.dataset
+        expected = {
+            'ListarClientes': (7, len(data.parties), 'codigo_cliente_omie'),
+            'ListarCategorias': (10, len(data.categories), 'codigo'),
+            'ListarContasCorrentes': (2, len(data.accounts), 'nCodCC'),
+            'ListarContasPagar': (70, len(data.payables),
+                'codigo_lancamento_omie'),
+            'ListarContasReceber': (500, len(data.receivables),
+                'codigo_lancamento_omie'),
+            'ListarLancCC': (90, len(data.movements) + len(data.settlements),
+                'nCodLanc'),
+            'ListarNF': (10, len(data.invoices), None),
+            }
+        for call, (size, count, id_key) in expected.items():
+            with self.subTest(call=call):
+                client = self.client()
+                listed = list(client.iterate(call, page_size=size))
+                self.assertEqual(len(listed), count)
+                if id_key:
+                    self.assertEqual(len({r[id_key] for r in listed}), count)
+                # Stopped on total pages, never asked past the end.
+                self.assertEqual(client.calls, -(-count // size))
+                parse = records.RECORD_PARSERS[call]
+                parsed = [parse(record) for record in listed]
+                self.assertEqual(len(parsed), count)
 
-    def test_bad_secret(self):
-        client = self.client(max_retries=0)
-        client._secret = type(client._secret)('0' * 32)
-        with self.assertRaises(errors.AuthenticationError):
+        client = self.client()
+        pages = list(client.iterate_pages('ListarMovimentos', page_size=150))
+        titles = len(data.payables) + len(data.receivables)
+        self.assertEqual(sum(len(p.records) for p in pages),
+            titles + len(data.movements))
+        self.assertEqual([(p.number, p.total_pages) for p in pages][-1],
+            (len(pages), len(pages)))
+        baixas = [records.Settlement.from_movement(item) for item in
+            client.iterate('ListarMovimentos', cTpLancamento='BX')]
+        self.assertEqual(len(baixas), len(data.settlements))
+        self.assertTrue(all(baixas))
+
+    def test_statement_without_marker_rows(self):
+        client = self.client()
+        account = self.dataset.accounts[0]['nCodCC']
+        statement = records.Statement.from_omie(client.get_statement(account,
+                self.dataset.today - dt.timedelta(days=365),
+                self.dataset.today))
+        self.assertTrue(statement.lines)
+        self.assertTrue(statement.balanced)
+        self.assertFalse([line for line in statement.lines
+                if line.description.upper().startswith('SALDO')])
+
+    def test_injected_faults_are_retried(self):
+        self.configure(fail_next=['html', 'broken', 'server', 'concurrency'])
+        client = self.client()
+        self.assertTrue(client.test_connection())
+        self.assertEqual(client.calls, 5)
+        self.assertEqual(self.time.sleeps, [1, 2, 4, 8])
+
+    def test_injected_timeout_is_retried_for_reads(self):
+        self.configure(fail_next=[{'kind': 'timeout', 'seconds': 0.3}])
+        client = self.client(timeout=0.1)
+        self.assertTrue(client.test_connection())
+        self.assertEqual(client.calls, 2)
+
+    def test_redundant_rule_waits_or_is_avoided_by_the_cache(self):
+        self.configure(redundant_window=60)
+        party = self.dataset.parties[0]['codigo_cliente_omie']
+        client = self.client()
+        client.call('ConsultarCliente', codigo_cliente_omie=party)
+        client.call('ConsultarCliente', codigo_cliente_omie=party)
+        self.assertEqual(self.time.sleeps, [60])
+        self.assertEqual(client.calls, 3)
+
+        cached = self.client(cache_ttl=55)
+        other = self.dataset.parties[1]['codigo_cliente_omie']
+        for _ in range(3):
+            cached.call('ConsultarCliente', codigo_cliente_omie=other)
+        self.assertEqual((cached.calls, self.time.sleeps), (1, [60]))
+
+    def test_rate_limit_is_honoured_or_avoided(self):
+        self.configure(method_rate_per_minute=3)
+        client = self.client()
+        for n in range(4):
+            client.call('ListarClientes', pagina=1, registros_por_pagina=n + 1)
+        self.assertEqual(self.time.sleeps, [60])  # Omie's Retry-After
+
+        self.time.now += 120
+        polite = self.client(requests_per_minute=3)
+        for n in range(4):
+            polite.call('ListarClientes', pagina=1, registros_por_pagina=n + 1)
+        self.assertEqual(polite.calls, 4)  # no 429: it waited first
+        self.assertEqual(self.time.sleeps[-1], 61)
+
+    def test_breaker_stops_before_the_misuse_block(self):
+        client = self.client()
+        raised = []
+        for n in range(12):
+            try:
+                client.call('ConsultarCliente', codigo_cliente_omie=n + 1)
+            except errors.OmieError as error:
+                raised.append(type(error))
+        self.assertEqual(raised, [errors.NotFoundError] * 8
+            + [errors.CircuitOpenError] * 4)
+        self.assertEqual(self.sandbox.rules.blocked_until, {})
+
+    def test_misuse_block_without_breaker(self):
+        client = self.client(breaker_threshold=0)
+        for n in range(10):
+            with self.assertRaises(errors.NotFoundError):
+                client.call('ConsultarCliente', codigo_cliente_omie=n + 1)
+        with self.assertRaises(errors.MisuseBlockedError) as raised:
+            client.call('ConsultarCliente', codigo_cliente_omie=99)
+        self.assertEqual(raised.exception.retry_after, 1800)
+        self.assertEqual(raised.exception.status, 425)
+        # Not retried, and no more calls that would restart the block.
+        with self.assertRaises(errors.CircuitOpenError):
+            client.call('ConsultarCliente', codigo_cliente_omie=100)
+        self.assertEqual((client.calls, self.time.sleeps), (11, []))
+
+    def test_bad_credentials(self):
+        client = self.client(app_secret='f' * 32)
+        with self.assertRaises(errors.AuthenticationError) as raised:
             client.test_connection()
+        self.assertEqual(client.calls, 1)
+        self.assertNotIn('f' * 32, str(raised.exception))
+
+    def test_writes(self):
+        client = self.client()
+        self.configure(fail_next=['rate_limit'])
+        answer = client.call('UpsertCliente',
+            codigo_cliente_integracao='TEST-W1', razao_social='Teste Ltda',
+            cnpj_cpf='11.444.777/0001-61', tags=[{'tag': 'Fornecedor'}])
+        self.assertEqual(client.calls, 2)  # refused by a 429, then sent
+        self.assertEqual(self.time.sleeps, [60])
+        party = records.Party.from_omie(client.call('ConsultarCliente',
+                codigo_cliente_omie=answer['codigo_cliente_omie']))
+        self.assertEqual((party.integration_code, party.document,
+                party.is_supplier, party.is_customer),
+            ('TEST-W1', '11444777000161', True, False))
+
+        self.configure(fail_next=['server'])
+        with self.assertRaises(errors.ServerError):
+            client.call('UpsertCliente', codigo_cliente_integracao='TEST-W2',
+                razao_social='Outra Ltda')
+        self.assertEqual(client.calls, 4)  # may have run: not repeated
+
+        with self.assertRaises(errors.DuplicateError) as raised:
+            client.call('IncluirCliente', codigo_cliente_integracao='TEST-W3',
+                razao_social='Dup Ltda', cnpj_cpf='11.444.777/0001-61')
+        self.assertEqual(raised.exception.existing_id,
+            answer['codigo_cliente_omie'])
 
 
 if __name__ == '__main__':

@@ -315,6 +315,18 @@ class TitleTest(unittest.TestCase):
         self.assertIn('data_vencimento', message)
         self.assertRaises(ValueError, Title.from_omie, PAYABLE, 'other')
 
+    def test_kind_from_the_record(self):
+        self.assertEqual(Title.from_omie(dict(PAYABLE, id_origem='NFEP')
+                ).kind, 'payable')
+        self.assertEqual(Title.from_omie({'id_origem': 'VENR'}).kind,
+            'receivable')
+        self.assertEqual(Title.from_omie({'boleto': {}}).kind, 'receivable')
+        self.assertEqual(Title.payable(PAYABLE).kind, 'payable')
+        self.assertEqual(Title.receivable(PAYABLE).kind, 'receivable')
+        with self.assertRaises(ValueError) as raised:
+            Title.from_omie(PAYABLE)
+        self.assertIn('kind', str(raised.exception))
+
     def test_content_hash(self):
         title = Title.from_omie(PAYABLE, 'payable')
         reordered = Title.from_omie(dict(reversed(list(PAYABLE.items()))),
@@ -408,7 +420,8 @@ class StatementTest(unittest.TestCase):
                 {'nCodLancamento': 11, 'nCodLancRelac': 7100000001,
                     'cSituacao': 'Conciliado',
                     'dDataLancamento': '05/07/2024',
-                    'cDesCliente': 'Cliente A', 'cRazCliente': 'Cliente A Ltda',
+                    'cDesCliente': 'Cliente A',
+                    'cRazCliente': 'Cliente A Ltda',
                     'nCodCliente': 5, 'cDocCliente': '11.222.333/0001-81',
                     'nValorDocumento': 100.0, 'nSaldo': 1100.0,
                     'cCodCategoria': '1.01.01', 'cNumero': '123',
@@ -499,11 +512,13 @@ class AccountEntryAndInvoiceTest(unittest.TestCase):
             'total': {'ICMSTot': {'vNF': 1520.35, 'vProd': 1500}},
             'compl': {'nIdNF': 9000000001, 'cChaveNFe': '3524' + '0' * 40,
                 'nIdPedido': 0, 'cCodCateg': '1.01.01'},
-            'titulos': [{'nCodTitulo': 7100000001}, {'nCodTitulo': 7100000002}],
+            'titulos': [{'nCodTitulo': 7100000001},
+                {'nCodTitulo': 7100000002}],
             })
         self.assertEqual((invoice.omie_id, invoice.number, invoice.series,
                 invoice.direction), (9000000001, '4821', '1', 'out'))
-        self.assertEqual(invoice.issued_at, dt.datetime(2024, 7, 1, 10, 11, 12))
+        self.assertEqual(invoice.issued_at,
+            dt.datetime(2024, 7, 1, 10, 11, 12))
         self.assertFalse(invoice.cancelled)
         self.assertEqual(invoice.total, Decimal('1520.35'))
         self.assertEqual(invoice.party_document, '11222333000181')

@@ -328,16 +328,32 @@ class OmieApp:
         return json_response(self.sandbox.dataset.summary())
 
 
+def _quiet_handler():
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        "No access log lines on stderr (tests and scripts stay readable)"
+
+        def log_request(self, *args, **kwargs):
+            pass
+
+    return Quiet
+
+
 class ServerThread:
     "A werkzeug server in a daemon thread: .url, .port, .shutdown()"
 
-    def __init__(self, app, host='127.0.0.1', port=0):
+    def __init__(self, app, host='127.0.0.1', port=0, quiet=True):
         from werkzeug.serving import make_server
-        self.server = make_server(host, port, app, threaded=True)
+        handler = _quiet_handler() if quiet else None
+        self.server = make_server(host, port, app, threaded=True,
+            request_handler=handler)
         self.host = host
         self.port = self.server.socket.getsockname()[1]
         self.url = 'http://%s:%d' % (host, self.port)
+        # A short poll interval makes shutdown() quick (tests start many).
         self.thread = threading.Thread(target=self.server.serve_forever,
+            kwargs={'poll_interval': 0.02},
             name='omie-sandbox-%d' % self.port, daemon=True)
         self.thread.start()
 

@@ -11,9 +11,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import faults, shapes
-from .formats import (digits, format_date, format_time, is_yes, local_stamp,
-    money, parse_date, parse_time, stamp_of)
-from .store import CENT, spell
+from .formats import (digits, format_date, is_yes, local_stamp, money,
+    parse_date, parse_time, stamp_of)
+from .store import CENT
 
 SNAKE = ('pagina', 'registros_por_pagina', 'total_de_paginas', 'registros',
     'total_de_registros')
@@ -396,6 +396,36 @@ def excluir_cliente(ctx, params):
     return client_status(party, 'Cliente excluído com sucesso!')
 
 
+@register(CLIENTES, 'UpsertClienteCpfCnpj', 'clientes_cadastro',
+        CLIENT_FIELDS, write=True)
+def upsert_cliente_cpf_cnpj(ctx, params):
+    number = digits(params.get('cnpj_cpf'))
+    if not number:
+        raise faults.required('cnpj_cpf')
+    owners = ctx.store.documents_to_parties(number)
+    if not owners:
+        party = ctx.store.include_party(params)
+        return client_status(party, 'Cliente cadastrado com sucesso!')
+    party = ctx.store.party_by_id[min(owners)]
+    changes = {k: v for k, v in params.items() if k != 'codigo_cliente_omie'}
+    party = ctx.store.update_party(party, changes)
+    return client_status(party, 'Cliente alterado com sucesso!')
+
+
+@register(CLIENTES, 'AssociarCodIntCliente', 'clientes_cadastro_chave',
+        ['codigo_cliente_omie', 'codigo_cliente_integracao'], write=True)
+def associar_cod_int_cliente(ctx, params):
+    if not params.get('codigo_cliente_omie'):
+        raise faults.required('codigo_cliente_omie')
+    if not params.get('codigo_cliente_integracao'):
+        raise faults.required('codigo_cliente_integracao')
+    party = ctx.store.party(params['codigo_cliente_omie'])
+    party = ctx.store.update_party(party, {'codigo_cliente_integracao':
+        str(params['codigo_cliente_integracao'])})
+    return client_status(party, 'Código de integração associado com '
+        'sucesso!')
+
+
 # -- geral/categorias -------------------------------------------------------
 
 CATEGORIAS = 'geral/categorias/'
@@ -478,6 +508,40 @@ def listar_contas_correntes(ctx, params):
             continue
         items.append(account)
     return paginate(ctx, items, params, SNAKE, 'ListarContasCorrentes', dict)
+
+
+def _find_account(ctx, params, code_key, int_key):
+    code = int_param(params, code_key)
+    int_code = str(params.get(int_key) or '')
+    for account in ctx.store.accounts:
+        if (code and account['nCodCC'] == code) or (
+                int_code and account['cCodCCInt'] == int_code):
+            return account
+    raise faults.account_not_found()
+
+
+@register(CONTACORRENTE, 'ConsultarContaCorrente', 'fin_conta_corrente_chave',
+        ['nCodCC', 'cCodCCInt'])
+def consultar_conta_corrente(ctx, params):
+    return dict(_find_account(ctx, params, 'nCodCC', 'cCodCCInt'))
+
+
+@register(CONTACORRENTE, 'ListarResumoContasCorrentes',
+        'fin_conta_corrente_resumo_request', [
+        'pagina', 'registros_por_pagina', 'apenas_importado_api',
+        'filtrar_apenas_ativo'])
+def listar_resumo_contas_correntes(ctx, params):
+    items = [a for a in ctx.store.accounts
+        if not (is_yes(params.get('filtrar_apenas_ativo')) and
+            a['inativo'] == 'S')]
+    return paginate(ctx, items, params, SNAKE, 'conta_corrente_lista',
+        lambda a: {'nCodCC': a['nCodCC'], 'cCodCCInt': a['cCodCCInt'],
+            'descricao': a['descricao'], 'codigo_banco': a['codigo_banco'],
+            'codigo_agencia': a['codigo_agencia'],
+            'conta_corrente': a['numero_conta_corrente'],
+            'tipo': a['tipo_conta_corrente'],
+            'saldo_inicial': a['saldo_inicial'], 'saldo_data': a['saldo_data'],
+            'valor_limite': a['valor_limite'], 'inativo': a['inativo']})
 
 
 # -- financas/contapagar and contareceber ---------------------------------
@@ -1152,6 +1216,32 @@ def consulta_lanc_cc(ctx, params):
             return shapes.deep_copy(obj) if kind == 'M' else \
                 settlement_as_entry(store, obj)
     raise faults.not_found('Lançamento', params.get('nCodLanc') or int_code)
+
+
+LANCCC_INPUT = ['cCodIntLanc', 'cabecalho', 'detalhes', 'transferencia',
+    'departamentos']
+
+
+def lanccc_status(movement, message):
+    return {'nCodLanc': movement['nCodLanc'],
+        'cCodIntLanc': movement.get('cCodIntLanc', ''),
+        'cCodStatus': '0', 'cDesStatus': message}
+
+
+@register(LANCCC, 'IncluirLancCC', 'lanccIncluirRequest', LANCCC_INPUT,
+        write=True)
+def incluir_lanc_cc(ctx, params):
+    movement = ctx.store.include_movement(params)
+    return lanccc_status(movement, 'Lançamento incluído com sucesso!')
+
+
+@register(LANCCC, 'ExcluirLancCC', 'lanccExcluirRequest',
+        ['nCodLanc', 'cCodIntLanc'], write=True)
+def excluir_lanc_cc(ctx, params):
+    movement = ctx.store.find_movement(params.get('nCodLanc'),
+        params.get('cCodIntLanc'))
+    ctx.store.change_movement(movement['nCodLanc'], {}, delete=True)
+    return lanccc_status(movement, 'Lançamento excluído com sucesso!')
 
 
 # -- financas/extrato: ListarExtrato -----------------------------------------

@@ -5,6 +5,7 @@ from collections import Counter
 from . import faults
 from .app import OmieApp, ServerThread
 from .calls import ListCache
+from .dataset import gc_paused
 from .rules import Rules, SandboxSettings
 from .store import Store
 from .webhooks import USER_AUTHOR, WebhookEmitter
@@ -69,7 +70,8 @@ class Sandbox:
     # -- state -----------------------------------------------------------------
     def reset(self):
         "Back to the dataset as generated (stats and rules too)"
-        self.store = Store(self.dataset, self._clock, self._on_change)
+        with gc_paused():
+            self.store = Store(self.dataset, self._clock, self._on_change)
         self.cache = ListCache()
         self.rules.reset()
         self.reset_stats()
@@ -185,9 +187,10 @@ class Sandbox:
     def __call__(self, environ, start_response):
         return self.app(environ, start_response)
 
-    def serve(self, host='127.0.0.1', port=0):
-        "Start a threaded server in a daemon thread; returns it (.url)"
-        server = ServerThread(self.app, host, port)
+    def serve(self, host='127.0.0.1', port=0, quiet=True):
+        """Start a threaded server in a daemon thread; returns it (.url,
+        .port, .shutdown()).  quiet=False logs each request like werkzeug."""
+        server = ServerThread(self.app, host, port, quiet=quiet)
         self.servers.append(server)
         return server
 

@@ -1,0 +1,199 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+from stdnum.br import cnpj, cpf
+
+from trytond.i18n import gettext
+from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
+
+from novagestao_integrations_base.binding import BindingMixin
+
+KIND = 'party'
+
+
+def document_identifier(document):
+    "Return the Tryton identifier (type, code) of a CNPJ/CPF, or None"
+    if len(document) == 14 and cnpj.is_valid(document):
+        return 'br_vat', document
+    if len(document) == 11 and cpf.is_valid(document):
+        return 'br_cpf', document
+    return None
+
+
+class Party(BindingMixin, metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    @classmethod
+    def omie_import_parties(cls, integration, run, omie_parties):
+        """Create or update the parties of Omie clients and suppliers
+
+        Bound parties are updated only when Omie's content changed; an
+        unbound client is linked to the party with the same CNPJ/CPF."""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Error = pool.get('integration.sync.error')
+        counts = dict.fromkeys(['created', 'updated', 'unchanged'], 0)
+        if not omie_parties:
+            return counts
+        bindings = Binding.lookup(
+            integration, KIND, [p.omie_id for p in omie_parties])
+        by_document = cls._omie_parties_by_document(
+            [p.document for p in omie_parties
+                if str(p.omie_id) not in bindings])
+        categories = cls._omie_categories(
+            {t for p in omie_parties for t in p.tags})
+        to_save, to_bind, warnings = [], [], []
+        for omie_party in omie_parties:
+            external_id = str(omie_party.omie_id)
+            binding = bindings.get(external_id)
+            content_hash = omie_party.content_hash()
+            if binding and binding.record and (
+                    binding.content_hash == content_hash):
+                counts['unchanged'] += 1
+                continue
+            if binding and binding.record:
+                party = binding.record
+                counts['updated'] += 1
+            else:
+                party = by_document.get(omie_party.document)
+                if party is None:
+                    party = cls()
+                    counts['created'] += 1
+                else:
+                    counts['updated'] += 1
+                # the same document twice in one page binds one party
+                if omie_party.document:
+                    by_document[omie_party.document] = party
+            warning = party._omie_set(omie_party, categories)
+            if warning:
+                warnings.append((omie_party, warning))
+            to_save.append(party)
+            to_bind.append((external_id, party, omie_party, binding))
+        cls.save(to_save)
+        Binding.save([
+                Binding.link(
+                    integration, KIND, external_id, party,
+                    remote_stamp=(omie_party.altered_at.isoformat()
+                        if omie_party.altered_at else None),
+                    content_hash=omie_party.content_hash(), binding=binding)
+                for external_id, party, omie_party, binding in to_bind])
+        warned = {str(p.omie_id) for p, _ in warnings}
+        Error.resolve(integration, KIND, [
+                str(p.omie_id) for p in omie_parties
+                if str(p.omie_id) not in warned])
+        for omie_party, warning in warnings:
+            Error.record(
+                run, KIND, str(omie_party.omie_id), 'validation', warning,
+                suggested_fix=gettext(
+                    'novagestao_omie.msg_party_document_fix'),
+                payload=omie_party.raw)
+        return counts
+
+    @classmethod
+    def _omie_parties_by_document(cls, documents):
+        "Return {digits: party} of the parties with these CNPJ/CPF"
+        pool = Pool()
+        Identifier = pool.get('party.identifier')
+        documents = sorted({d for d in documents if d})
+        result = {}
+        for sub_documents in grouped_slice(documents):
+            for identifier in Identifier.search([
+                        ('code_compact', 'in', list(sub_documents)),
+                        ('type', 'in', ['br_vat', 'br_cpf']),
+                        ]):
+                result.setdefault(identifier.code_compact, identifier.party)
+        return result
+
+    @classmethod
+    def _omie_categories(cls, tags):
+        "Return {tag: party category}, creating the missing categories"
+        pool = Pool()
+        Category = pool.get('party.category')
+        tags = sorted(tags)
+        existing = {c.name: c for c in Category.search([
+                    ('name', 'in', tags),
+                    ('parent', '=', None),
+                    ])}
+        missing = [Category(name=t) for t in tags if t not in existing]
+        Category.save(missing)
+        existing.update({c.name: c for c in missing})
+        return existing
+
+    def _omie_set(self, omie_party, categories):
+        """Set the fields of the party from Omie's record
+        Return a warning for the user or None"""
+        pool = Pool()
+        Identifier = pool.get('party.identifier')
+        warning = None
+        name = omie_party.name or omie_party.trade_name
+        if getattr(self, 'name', None) != name:
+            self.name = name
+        if getattr(self, 'active', True) != omie_party.active:
+            self.active = omie_party.active
+        identifier = document_identifier(omie_party.document)
+        identifiers = list(getattr(self, 'identifiers', None) or [])
+        if identifier:
+            type_, code = identifier
+            if not any(i.type == type_ and i.code_compact == code
+                    for i in identifiers):
+                identifiers.append(Identifier(type=type_, code=code))
+                self.identifiers = identifiers
+        elif omie_party.foreign:
+            warning = gettext(
+                'novagestao_omie.msg_party_foreign', party=name)
+        elif omie_party.document:
+            warning = gettext(
+                'novagestao_omie.msg_party_invalid_document',
+                party=name, document=omie_party.document)
+        else:
+            warning = gettext(
+                'novagestao_omie.msg_party_no_document', party=name)
+        self._omie_set_address(omie_party)
+        self._omie_set_contacts(omie_party)
+        wanted = {categories[t] for t in omie_party.tags if t in categories}
+        current = set(getattr(self, 'categories', None) or [])
+        if not wanted <= current:
+            self.categories = list(current | wanted)
+        return warning
+
+    def _omie_set_address(self, omie_party):
+        pool = Pool()
+        Address = pool.get('party.address')
+        street = ', '.join(filter(None, [
+                    omie_party.street, omie_party.number,
+                    omie_party.complement]))
+        if omie_party.district:
+            street = '\n'.join(filter(None, [street, omie_party.district]))
+        values = {
+            'street': street or None,
+            'postal_code': omie_party.zip or None,
+            'city': omie_party.city or None,
+            }
+        addresses = list(getattr(self, 'addresses', None) or [])
+        address = addresses[0] if addresses else Address()
+        changed = False
+        for name, value in values.items():
+            if getattr(address, name, None) != value:
+                setattr(address, name, value)
+                changed = True
+        if not addresses:
+            self.addresses = [address]
+        elif changed:
+            self.addresses = addresses
+
+    def _omie_set_contacts(self, omie_party):
+        pool = Pool()
+        ContactMechanism = pool.get('party.contact_mechanism')
+        mechanisms = list(getattr(self, 'contact_mechanisms', None) or [])
+        known = {(m.type, m.value) for m in mechanisms}
+        wanted = []
+        if omie_party.email:
+            for email in omie_party.email.replace(';', ',').split(','):
+                if email.strip():
+                    wanted.append(('email', email.strip()))
+        wanted.extend(('phone', phone) for phone in omie_party.phones)
+        added = [ContactMechanism(type=t, value=v)
+            for t, v in wanted if (t, v) not in known]
+        if added:
+            self.contact_mechanisms = mechanisms + added

@@ -1,0 +1,191 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Set up the demo company and Omie integration, then synchronise.
+
+Run by ./setup/demo, which creates the database and starts the sandbox."""
+import argparse
+import json
+import sys
+import time
+import urllib.request
+
+COMPANY_NAME = "NovaGestão Demo Ltda"
+INTEGRATION_NAME = "Omie (sandbox)"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--config', required=True)
+    parser.add_argument('--database', required=True)
+    parser.add_argument('--sandbox', required=True, help="the sandbox URL")
+    parser.add_argument('--changes', type=int, default=25,
+        help="records to change in the sandbox before the incremental sync")
+    args = parser.parse_args()
+
+    import trytond.config as config
+    config.update_etc(args.config)
+    from trytond.pool import Pool
+    Pool.start()
+    pool = Pool(args.database)
+    pool.init()
+
+    integration_id = set_up(args.database, args.sandbox)
+    if not test_connection(args.database, integration_id):
+        return 1
+    ok = synchronise(args.database, integration_id, "First full sync")
+    changed = change_sandbox(args.sandbox, args.changes)
+    print("\nChanged %d records in Omie (the sandbox)." % changed)
+    ok = synchronise(
+        args.database, integration_id, "Incremental sync") and ok
+    return 0 if ok else 1
+
+
+def set_up(database, sandbox_url):
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    from novagestao_integrations_base.tests.tools import (
+        create_brazilian_company, run_committed)
+    from novagestao_omie.omie.sandbox import Sandbox
+
+    def create_company():
+        pool = Pool()
+        Company = pool.get('company.company')
+        companies = Company.search([('party.name', '=', COMPANY_NAME)])
+        if companies:
+            return companies[0].id
+        print("Creating the demo company %s (BRL, chart of accounts, "
+            "fiscal years, São Paulo time)" % COMPANY_NAME)
+        return create_brazilian_company(COMPANY_NAME).id
+    company_id = run_committed(database, create_company)
+
+    with Transaction().start(database, 0) as transaction:
+        pool = Pool()
+        Company = pool.get('company.company')
+        Integration = pool.get('integration.integration')
+        User = pool.get('res.user')
+        company = Company(company_id)
+        admin, = User.search([('login', '=', 'admin')])
+        if company not in admin.companies:
+            admin.companies = list(admin.companies) + [company]
+        admin.company = company
+        admin.save()
+        with transaction.set_context(
+                company=company.id, companies=[company.id],
+                _skip_warnings=True):
+            integrations = Integration.search(
+                [('name', '=', INTEGRATION_NAME)])
+            if integrations:
+                integration, = integrations
+            else:
+                integration = Integration(
+                    name=INTEGRATION_NAME, company=company,
+                    connector='omie')
+            integration.omie_app_key = Sandbox.DEFAULT_APP_KEY
+            integration.omie_app_secret = Sandbox.DEFAULT_APP_SECRET
+            integration.omie_base_url = sandbox_url
+            integration.save()
+            if integration.status == 'draft':
+                Integration.enable([integration])
+        transaction.commit()
+        print_integration(integration)
+        return integration.id
+
+
+def print_integration(integration):
+    print("\nIntegration %r" % integration.name)
+    for label, value in [
+            ("Company", integration.company.rec_name),
+            ("Connector", integration.connector),
+            ("Status", integration.status),
+            ("Schedule", integration.schedule),
+            ("Direction", integration.direction),
+            ("Initial import date", integration.initial_date),
+            ("Omie URL", integration.omie_base_url),
+            ("Next sync (UTC)", integration.next_sync),
+            ]:
+        print("  %-20s %s" % (label, value))
+
+
+def test_connection(database, integration_id):
+    from trytond.exceptions import UserError
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(database, 0) as transaction:
+        Integration = Pool().get('integration.integration')
+        integration = Integration(integration_id)
+        with transaction.set_context(company=integration.company.id):
+            try:
+                message = integration.connector_test_connection()
+            except UserError as error:
+                print("\nTest connection failed: %s" % error.message)
+                return False
+        print("\nTest connection: %s" % message)
+        return True
+
+
+def synchronise(database, integration_id, title):
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    print("\n%s…" % title)
+    with Transaction().start(database, 0) as transaction:
+        Integration = Pool().get('integration.integration')
+        integration = Integration(integration_id)
+        with transaction.set_context(
+                company=integration.company.id, _skip_warnings=True):
+            Integration.run_sync([integration], 'manual')
+    with Transaction().start(database, 0, readonly=True):
+        Integration = Pool().get('integration.integration')
+        integration = Integration(integration_id)
+        run = integration.runs[0]
+        print_run(run)
+        print("  Integration status: %s" % integration.status)
+        return run.state != 'failed'
+
+
+def print_run(run):
+    print("  %s run %s in %.1f s, %d Omie calls" % (
+            run.trigger, run.state, run.duration.total_seconds(),
+            run.remote_calls or 0))
+    if run.message:
+        print("  %s" % run.message)
+    if run.counters:
+        print("  %-24s %8s %8s %9s %8s %7s" % (
+                "entity", "created", "updated", "unchanged", "skipped",
+                "failed"))
+        for counter in run.counters:
+            print("  %-24s %8d %8d %9d %8d %7d" % (
+                    counter.entity_name, counter.created, counter.updated,
+                    counter.unchanged, counter.skipped, counter.failed))
+    errors = run.errors
+    if errors:
+        print("  %d error(s) in this run, pending and retried at the next "
+            "run:" % len(errors))
+        for error in errors[:10]:
+            print("   - [%s] %s %s: %s" % (
+                    error.kind, error.entity, error.external_id or '',
+                    error.message.splitlines()[0]))
+            if error.suggested_fix:
+                print("     fix: %s" % error.suggested_fix.splitlines()[0])
+        if len(errors) > 10:
+            print("   … and %d more (Integrations > Sync Errors)"
+                % (len(errors) - 10))
+
+
+def change_sandbox(sandbox_url, count):
+    "Change some records in the sandbox as a user in Omie would"
+    request = urllib.request.Request(
+        sandbox_url.rstrip('/') + '/_sandbox/demo-changes',
+        data=json.dumps({'count': count}).encode(),
+        headers={'Content-Type': 'application/json'}, method='POST')
+    # the sandbox stamps changes to the second; the next sync must see them
+    time.sleep(1)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return len(json.load(response).get('changed', []))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,1 @@
+# End-to-end tests import the modules by their package names.
