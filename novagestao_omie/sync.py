@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 # Omie stamps changes to the second in São Paulo time and may commit them a
 # little late: each incremental run reads again a window before the cursor.
 OVERLAP = dt.timedelta(hours=1)
+# Lists without a date filter (categories, bank accounts) are read again only
+# after this delay: Omie refuses the same read within 60 seconds, and their
+# changes also arrive through webhooks.
+REFERENCE_REFRESH = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -95,6 +99,13 @@ class OmieSync:
         pool = Pool()
         Cursor = pool.get('integration.cursor')
         Error = pool.get('integration.sync.error')
+        if not step.incremental:
+            last_read = Cursor.get(self.integration, step.entity)
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            if last_read and (
+                    now - dt.datetime.fromisoformat(last_read)
+                    < REFERENCE_REFRESH):
+                return
         importer = step.importer_method()
         params = dict(step.params, **self.cursor_params(step))
         newest = None
@@ -121,7 +132,11 @@ class OmieSync:
                 start_progress + share * 100 * page.number / total_pages,
                 remote_calls=self.client.calls)
             Transaction().commit()
-        if step.incremental and newest:
+        if not step.incremental:
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            Cursor.set(self.integration, step.entity, now.isoformat())
+            Transaction().commit()
+        elif newest:
             Cursor.set(self.integration, step.entity, newest.isoformat())
             Transaction().commit()
 

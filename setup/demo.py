@@ -176,15 +176,46 @@ def print_run(run):
 
 
 def change_sandbox(sandbox_url, count):
-    "Change some records in the sandbox as a user in Omie would"
-    request = urllib.request.Request(
-        sandbox_url.rstrip('/') + '/_sandbox/demo-changes',
-        data=json.dumps({'count': count}).encode(),
-        headers={'Content-Type': 'application/json'}, method='POST')
-    # the sandbox stamps changes to the second; the next sync must see them
+    """Change records in the sandbox as users in Omie would: rename some
+    clients, move the due date of some payables, cancel a receivable"""
+    from novagestao_omie.omie import OmieClient
+    from novagestao_omie.omie.sandbox import Sandbox
+
+    client = OmieClient(
+        Sandbox.DEFAULT_APP_KEY, Sandbox.DEFAULT_APP_SECRET,
+        base_url=sandbox_url)
+    parties = client.call(
+        'ListarClientes', pagina=1, registros_por_pagina=count)[
+        'clientes_cadastro']
+    payables = client.call(
+        'ListarContasPagar', pagina=1, registros_por_pagina=count,
+        filtrar_por_status='AVENCER')['conta_pagar_cadastro']
+    receivables = client.call(
+        'ListarContasReceber', pagina=1, registros_por_pagina=1,
+        filtrar_por_status='AVENCER')['conta_receber_cadastro']
+    client.close()
+    # Omie stamps changes to the second: make them newer than the last sync
     time.sleep(1)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return len(json.load(response).get('changed', []))
+    changes = []
+    for party in parties[:max(1, count // 3)]:
+        changes.append(('party', party['codigo_cliente_omie'], {
+                    'razao_social': party['razao_social'] + ' (alterado)'}))
+    for payable in payables[:max(1, count // 3)]:
+        changes.append(('payable', payable['codigo_lancamento_omie'], {
+                    'observacao': 'Vencimento renegociado'}))
+    for receivable in receivables:
+        changes.append(('receivable', receivable['codigo_lancamento_omie'], {
+                    'status_titulo': 'CANCELADO'}))
+    for entity, omie_id, values in changes:
+        request = urllib.request.Request(
+            sandbox_url.rstrip('/') + '/_sandbox/change',
+            data=json.dumps({
+                    'entity': entity, 'id': omie_id, 'changes': values,
+                    }).encode(),
+            headers={'Content-Type': 'application/json'}, method='POST')
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+    return len(changes)
 
 
 if __name__ == '__main__':

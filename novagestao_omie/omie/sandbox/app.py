@@ -22,7 +22,8 @@ HTML_ERROR_PAGE = """<!DOCTYPE html>
 <body><h1>Internal Server Error</h1>
 <p>The server encountered an internal error and was unable to complete your
 request. Either the server is overloaded or there is an error in the
-application.</p><hr><address>Apache Server at app.omie.com.br Port 443</address>
+application.</p><hr>
+<address>Apache Server at app.omie.com.br Port 443</address>
 </body></html>"""
 
 
@@ -105,7 +106,7 @@ class OmieApp:
             'URL %s was not found on this server.</p></body></html>'
             % path.replace('<', ''), status=404, content_type='text/html')
 
-    # -- Omie calls ------------------------------------------------------------
+    # -- Omie calls -----------------------------------------------------------
     def read_envelope(self, request):
         "POST JSON body, or the legacy ?JSON=<urlencoded> form"
         legacy = request.args.get('JSON')
@@ -261,7 +262,7 @@ class OmieApp:
         if seconds and seconds > 0:
             self.sandbox.settings.sleep(seconds)
 
-    # -- admin endpoints ---------------------------------------------------------
+    # -- admin endpoints ------------------------------------------------------
     @staticmethod
     def body(request):
         text = request.get_data(as_text=True)

@@ -340,7 +340,8 @@ def listar_clientes_resumido(ctx, params):
     items = client_list(ctx, params, 'ListarClientesResumido')
     return paginate(ctx, items, params, SNAKE, 'clientes_cadastro_resumido',
         lambda p: {'codigo_cliente': p['codigo_cliente_omie'],
-            'codigo_cliente_integracao': p.get('codigo_cliente_integracao', ''),
+            'codigo_cliente_integracao': p.get(
+                'codigo_cliente_integracao', ''),
             'razao_social': p['razao_social'],
             'nome_fantasia': p.get('nome_fantasia', ''),
             'cnpj_cpf': p.get('cnpj_cpf', '')})
@@ -356,7 +357,8 @@ def consultar_cliente(ctx, params):
 
 def client_status(party, message):
     return {'codigo_cliente_omie': party['codigo_cliente_omie'],
-        'codigo_cliente_integracao': party.get('codigo_cliente_integracao', ''),
+        'codigo_cliente_integracao': party.get(
+            'codigo_cliente_integracao', ''),
         'codigo_status': '0', 'descricao_status': message}
 
 
@@ -1294,11 +1296,28 @@ def _statement_rows(ctx, account):
 
 
 def _marker(description, day, balance, forecast):
-    row = _blank_statement_row()
-    row.pop('cSituacao')
-    row.update({'cDesCliente': description, 'dDataLancamento':
-        format_date(day), 'nSaldo': balance, 'nSaldoPrev': forecast})
-    return row
+    "Balance marker rows carry only these five fields (seen in captures)"
+    return {'cDesCliente': description, 'dDataLancamento': format_date(day),
+        'nValorDocumento': 0.0, 'nSaldo': balance, 'nSaldoPrev': forecast}
+
+
+# The statement prints document types and origins as words, not codes.
+DOCUMENT_TYPE_NAMES = {
+    'BOL': 'Boleto', 'NF': 'Nota Fiscal', 'DUP': 'Duplicata', 'PIX': 'PIX',
+    'TRA': 'Transferência', 'REC': 'Recibo', 'CRT': 'Cartão de Crédito',
+    'CHQ': 'Cheque', 'DEB': 'Débito em Conta', 'CRE': 'Crédito em Conta',
+    '99999': 'Outros',
+}
+ORIGIN_NAMES = {
+    'BAXP': 'Contas a Pagar', 'BAXR': 'Contas a Receber',
+    'EXTP': 'Extrato Bancário', 'EXTR': 'Extrato Bancário',
+    'MANP': 'Lançamento Manual', 'MANR': 'Lançamento Manual',
+    'TRAP': 'Transferência', 'TRAR': 'Transferência',
+}
+
+
+def _words(table, code):
+    return table.get(code, code)
 
 
 def _blank_statement_row():
@@ -1325,9 +1344,10 @@ def _entry_statement_row(store, kind, obj):
         row.update({
             'nCodLancamento': obj['nCodLanc'],
             'dDataLancamento': obj['cabecalho']['dDtLanc'],
-            'cTipoDocumento': obj['detalhes'].get('cTipo', ''),
+            'cTipoDocumento': _words(DOCUMENT_TYPE_NAMES,
+                obj['detalhes'].get('cTipo', '')),
             'cNumero': obj['detalhes'].get('cNumDoc', ''),
-            'cOrigem': obj['diversos']['cOrigem'],
+            'cOrigem': _words(ORIGIN_NAMES, obj['diversos']['cOrigem']),
             'cObservacoes': obj['detalhes'].get('cObs', ''),
             'dDataConciliacao': obj['diversos'].get('dDtConc', ''),
         })
@@ -1343,12 +1363,14 @@ def _entry_statement_row(store, kind, obj):
             'nCodLancamento': obj['codigo_movimento_cc'],
             'nCodLancRelac': obj['codigo_lancamento'],
             'dDataLancamento': obj['data'],
-            'cTipoDocumento': rec.get('codigo_tipo_documento', ''),
+            'cTipoDocumento': _words(DOCUMENT_TYPE_NAMES,
+                rec.get('codigo_tipo_documento', '')),
             'cNumero': rec.get('numero_documento', ''),
             'cDocumentoFiscal': rec.get('numero_documento_fiscal', ''),
             'cParcela': rec.get('numero_parcela', ''),
             'cNossoNumero': (rec.get('boleto') or {}).get('cNumBancario', ''),
-            'cOrigem': 'BAXR' if nature == 'R' else 'BAXP',
+            'cOrigem': _words(ORIGIN_NAMES, 'BAXR' if nature == 'R'
+                else 'BAXP'),
             'cObservacoes': obj.get('observacao', ''),
             'dDataConciliacao': obj.get('data_conciliacao', ''),
         })
@@ -1383,14 +1405,16 @@ def _forecast_row(store, row):
         'dDataLancamento': format_date(row.previsao),
         'cDesCliente': party.get('nome_fantasia') or party.get(
             'razao_social', ''),
-        'cTipoDocumento': rec.get('codigo_tipo_documento', ''),
+        'cTipoDocumento': _words(DOCUMENT_TYPE_NAMES,
+            rec.get('codigo_tipo_documento', '')),
         'cNumero': rec.get('numero_documento', ''),
         'nValorDocumento': money(amount if row.receivable else -amount),
         'cCodCategoria': row.category,
         'cDesCategoria': store.category_name(row.category),
         'cDocumentoFiscal': rec.get('numero_documento_fiscal', ''),
         'cParcela': rec.get('numero_parcela', ''),
-        'cOrigem': rec.get('id_origem', ''),
+        'cOrigem': 'Previsão de Contas a Receber' if row.receivable
+            else 'Previsão de Contas a Pagar',
         'nCodCliente': row.client, 'cRazCliente': party.get(
             'razao_social', ''),
         'cDocCliente': party.get('cnpj_cpf', ''),
@@ -1487,7 +1511,7 @@ def build_statement(ctx, account, start, end, only_balance):
     }
 
 
-# -- produtos/nfconsultar: ListarNF --------------------------------------------
+# -- produtos/nfconsultar: ListarNF -------------------------------------------
 
 NFCONSULTAR = 'produtos/nfconsultar/'
 NF_PARAMS = [

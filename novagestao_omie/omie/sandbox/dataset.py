@@ -978,9 +978,8 @@ class _Generator:
         return drafts
 
     def conciliation(self, day):
-        "Entries older than a week are conciliated a few days after the fact"
-        if (self.today - day).days <= 7:
-            return None
+        """Realised entries are conciliated within a few days (never after
+        today); only API settlements without conciliar_documento wait."""
         return min(day + dt.timedelta(days=self.rng.randint(0, 3)),
             self.today)
 

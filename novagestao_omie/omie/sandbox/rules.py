@@ -205,7 +205,7 @@ class Rules:
             raise misuse_fault(s.misuse_block_seconds)
 
     def admit_method(self, key):
-        "240/min then 4 in flight per IP + app_key + method; enter() on success"
+        "240/min then 4 in flight per IP + app_key + method (leave() after)"
         s = self.settings
         if not s.limits_enabled:
             with self.lock:

@@ -67,7 +67,7 @@ class Sandbox:
         self.app = OmieApp(self)
         self.servers = []
 
-    # -- state -----------------------------------------------------------------
+    # -- state ------------------------------------------------------
     def reset(self):
         "Back to the dataset as generated (stats and rules too)"
         with gc_paused():
@@ -173,14 +173,14 @@ class Sandbox:
             return store.change_invoice(omie_id, changes).rec
         raise KeyError(kind)
 
-    # -- webhooks ---------------------------------------------------------------
+    # -- webhooks -------------------------------------------------------
     def register_webhook(self, url):
         self.webhooks.register(url)
 
     def ping_webhook(self, url=None):
         return self.webhooks.ping(url)
 
-    # -- serving -----------------------------------------------------------------
+    # -- serving --------------------------------------------------------
     def wsgi_app(self, environ, start_response):
         return self.app(environ, start_response)
 

@@ -460,7 +460,8 @@ class Store:
                     'para o Código de Integração [%s] !' % party_code)
             out['codigo_cliente_fornecedor'] = party['codigo_cliente_omie']
         if 'codigo_cliente_fornecedor' in out:
-            party = self.party_by_id.get(_int(out['codigo_cliente_fornecedor']))
+            party = self.party_by_id.get(
+                _int(out['codigo_cliente_fornecedor']))
             if party is None:
                 raise faults.validation('Cliente/Fornecedor [%s] não '
                     'encontrado! Verifique a tag [codigo_cliente_fornecedor].'
@@ -512,7 +513,8 @@ class Store:
                 % code)
 
     def include_title(self, kind, data):
-        for tag in ('codigo_lancamento_integracao', 'codigo_cliente_fornecedor',
+        for tag in ('codigo_lancamento_integracao',
+                'codigo_cliente_fornecedor',
                 'data_vencimento', 'valor_documento'):
             if tag == 'codigo_cliente_fornecedor' and \
                     data.get('codigo_cliente_fornecedor_integracao'):
@@ -655,7 +657,8 @@ class Store:
         account_id = data.get('codigo_conta_corrente') or row.account
         account_code = data.get('codigo_conta_corrente_integracao')
         if account_code and not data.get('codigo_conta_corrente'):
-            match = [a for a in self.accounts if a['cCodCCInt'] == account_code]
+            match = [a for a in self.accounts
+                if a['cCodCCInt'] == account_code]
             if not match:
                 raise faults.account_not_found()
             account_id = match[0]['nCodCC']
@@ -957,7 +960,8 @@ def _format_document(value):
 
 
 _CITY_BY_IBGE = {city[2]: city for city in names.CITIES}
-_CITY_BY_NAME = {(ascii_upper(city[0]), city[1]): city for city in names.CITIES}
+_CITY_BY_NAME = {(ascii_upper(city[0]), city[1]): city
+    for city in names.CITIES}
 
 
 def _resolve_city(cidade, ibge, estado):

@@ -1,0 +1,53 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Refresh locale/pt.po of both modules from their current strings
+
+Existing translations are kept (matched by context, else by text); the
+strings still untranslated are listed and make the command fail, so that no
+label reaches users in English.  Run: ./setup/translations"""
+import os
+import sys
+
+import polib
+
+MODULES = ['novagestao_integrations_base', 'novagestao_omie']
+LANG = 'pt'
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
+    os.environ['DB_NAME'] = ':memory:'
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, activate_module
+    from trytond.transaction import Transaction
+    activate_module(MODULES)
+    missing = 0
+    with Transaction().start(DB_NAME, 0):
+        Translation = Pool().get('ir.translation')
+        for module in MODULES:
+            exported = polib.pofile(
+                Translation.translation_export('en', module).decode('utf-8'))
+            path = os.path.join(ROOT, module, 'locale', LANG + '.po')
+            old = polib.pofile(path) if os.path.exists(path) else []
+            by_context = {(e.msgctxt, e.msgid): e.msgstr for e in old}
+            by_text = {e.msgid: e.msgstr for e in old if e.msgstr}
+            result = polib.POFile(wrapwidth=78)
+            result.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
+            for entry in sorted(exported, key=lambda e: (e.msgctxt, e.msgid)):
+                msgstr = (by_context.get((entry.msgctxt, entry.msgid))
+                    or by_text.get(entry.msgid, ''))
+                if not msgstr:
+                    missing += 1
+                    print("untranslated %s: %s" % (module, entry.msgid))
+                result.append(polib.POEntry(
+                        msgctxt=entry.msgctxt, msgid=entry.msgid,
+                        msgstr=msgstr, flags=entry.flags))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            result.save(path)
+    return 1 if missing else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
