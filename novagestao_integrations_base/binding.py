@@ -120,10 +120,11 @@ class BindingMixin:
     __slots__ = ()
 
     integration_bindings = fields.Function(
-        fields.One2Many('integration.binding', None, "External Links"),
+        fields.One2Many(
+            'integration.binding', None, "External Links", readonly=True),
         'get_integration_bindings', searcher='search_integration_bindings')
     external_ids = fields.Function(
-        fields.Char("External IDs"),
+        fields.Char("External IDs", readonly=True),
         'get_external_ids', searcher='search_external_ids')
 
     @classmethod

@@ -1,0 +1,658 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Omie payables and receivables as supplier and customer invoices
+
+A title (conta a pagar / a receber) becomes one posted invoice: the party
+from the party binding, one line per category on the account the
+integration maps the category to, the maturity on Omie's due date.  A title
+that cannot import yet (category not mapped, party not imported, no open
+period…) stays pending as a sync error until a later run imports it."""
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.modules.account.exceptions import PeriodNotFoundError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from novagestao_integrations_base.binding import BindingMixin
+
+INVOICE_TYPES = {'payable': 'in', 'receivable': 'out'}
+PARTY_KIND = 'party'
+BANK_ACCOUNT_KIND = 'bank_account'
+NF_KIND = 'nf'
+ZERO = Decimal(0)
+CENT = Decimal('0.01')
+
+
+def omie_reference(title):
+    "'NF 4821 001/003': Omie's document number and instalment"
+    return ' '.join(filter(None, [
+                title.document_number, title.instalment])) or None
+
+
+def title_splits(title):
+    """Return [(category code, amount)] of the title, merged by code
+
+    A split (rateio) whose amounts do not add up to the title is spread by
+    its percentages, the last category taking the rounding."""
+    splits = [s for s in title.categories if s.code]
+    if len(splits) <= 1:
+        code = title.category_code or (splits[0].code if splits else '')
+        return [(code, title.amount)] if code else []
+    amounts = [s.amount for s in splits]
+    if sum(amounts) != title.amount:
+        total = sum(s.percent for s in splits) or Decimal(100)
+        amounts = [
+            (title.amount * s.percent / total).quantize(CENT)
+            for s in splits[:-1]]
+        amounts.append(title.amount - sum(amounts))
+    result = {}
+    for split, amount in zip(splits, amounts):
+        result[split.code] = result.get(split.code, ZERO) + amount
+    return list(result.items())
+
+
+class Binding(metaclass=PoolMeta):
+    __name__ = 'integration.binding'
+
+    @classmethod
+    def _get_models(cls):
+        return super()._get_models() + [
+            'account.account',
+            'account.invoice.payment.method',
+            'account.move',
+            'account.move.line',
+            ]
+
+
+class Invoice(BindingMixin, metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    omie_nf_number = fields.Char(
+        "NF Number", readonly=True,
+        help="The number of the fiscal document (NF-e) in Omie.")
+    omie_nf_series = fields.Char("NF Series", readonly=True)
+    omie_nf_key = fields.Char(
+        "NF-e Access Key", readonly=True, strip=False,
+        help="The 44 digits that identify the NF-e at SEFAZ.")
+    omie_nf_cancelled = fields.Boolean(
+        "NF Cancelled", readonly=True,
+        states={
+            'invisible': ~Eval('omie_nf_cancelled', False),
+            },
+        help="The NF-e of this invoice was cancelled in Omie.")
+    omie_replaces = fields.Many2One(
+        'account.invoice', "Replaces", readonly=True, ondelete='RESTRICT',
+        states={
+            'invisible': ~Eval('omie_replaces'),
+            },
+        help="The invoice that was cancelled because its Omie title "
+        "changed after posting.")
+    omie_replaced_by = fields.One2Many(
+        'account.invoice', 'omie_replaces', "Replaced By", readonly=True,
+        states={
+            'invisible': ~Eval('omie_replaced_by'),
+            })
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._check_modify_exclude |= {
+            'omie_nf_number', 'omie_nf_series', 'omie_nf_key',
+            'omie_nf_cancelled', 'omie_replaces'}
+
+    @classmethod
+    def copy(cls, invoices, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['omie_nf_number', 'omie_nf_series', 'omie_nf_key',
+                'omie_nf_cancelled', 'omie_replaces', 'omie_replaced_by']:
+            default.setdefault(name, None)
+        return super().copy(invoices, default=default)
+
+    # Titles
+
+    @classmethod
+    def omie_import_payables(cls, integration, run, titles):
+        "Import Omie's contas a pagar as posted supplier invoices"
+        return cls._omie_import_titles(integration, run, titles, 'payable')
+
+    @classmethod
+    def omie_import_receivables(cls, integration, run, titles):
+        "Import Omie's contas a receber as posted customer invoices"
+        return cls._omie_import_titles(
+            integration, run, titles, 'receivable')
+
+    @classmethod
+    def _omie_import_titles(cls, integration, run, titles, kind):
+        """Create, post, replace or cancel the invoices of a page of titles
+
+        An unchanged title costs nothing; a changed one is compared with
+        its invoice on what matters to accounting (party, amount,
+        categories, dates): a draft invoice is rewritten, a posted one is
+        cancelled and replaced by a new invoice that keeps the payments."""
+        counts = dict.fromkeys(
+            ['created', 'updated', 'unchanged', 'skipped'], 0)
+        titles = [t for t in titles if t.omie_id and t.kind == kind]
+        if not titles:
+            return counts
+        with Transaction().set_context(
+                company=integration.company.id, _skip_warnings=True):
+            return cls._omie_titles(integration, run, titles, kind, counts)
+
+    @classmethod
+    def _omie_titles(cls, integration, run, titles, kind, counts):
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Error = pool.get('integration.sync.error')
+        Mapping = pool.get('integration.mapping')
+
+        bindings = Binding.lookup(
+            integration, kind, [t.omie_id for t in titles])
+        invoices = cls._omie_bound_invoices(bindings.values())
+        parties = Binding.records_of(
+            integration, PARTY_KIND,
+            {t.party_omie_id for t in titles if t.party_omie_id})
+        codes = {c for t in titles for c, _ in title_splits(t)}
+        mappings = {m.external_code: m for m in Mapping.search([
+                    ('integration', '=', integration.id),
+                    ('external_code', 'in', list(codes)),
+                    ])}
+        wanted = cls._omie_title_filter(integration)
+        checker = _TitleChecker(integration, kind, parties, mappings)
+
+        to_create, to_cancel, to_replace, to_write = [], [], [], []
+        to_bind, resolved, errors = [], [], []
+        for title in titles:
+            external_id = str(title.omie_id)
+            binding = bindings.get(external_id)
+            invoice = invoices.get(binding.record.id) if (
+                binding and binding.record) else None
+            content_hash = title.content_hash()
+            if invoice and binding.content_hash == content_hash:
+                counts['unchanged'] += 1
+                resolved.append(external_id)
+                continue
+            if invoice is None:
+                if title.cancelled or not wanted(title):
+                    # never imported and not to import: nothing is pending
+                    counts['skipped'] += 1
+                    resolved.append(external_id)
+                    continue
+                problem = checker.check(title)
+                if problem:
+                    errors.append((title, problem))
+                    counts['skipped'] += 1
+                    continue
+                to_create.append(
+                    (title, cls._omie_new_invoice(integration, title,
+                            checker), binding))
+                counts['created'] += 1
+                continue
+
+            if title.cancelled:
+                if invoice.state == 'paid':
+                    errors.append((title, checker.paid_conflict(invoice)))
+                    counts['skipped'] += 1
+                    continue
+                if invoice.state != 'cancelled':
+                    to_cancel.append(invoice)
+                    counts['updated'] += 1
+                else:
+                    counts['unchanged'] += 1
+                to_bind.append((title, invoice, binding))
+                resolved.append(external_id)
+                continue
+
+            if (invoice.state != 'cancelled'
+                    and invoice._omie_material() == checker.material(title)):
+                if invoice._omie_set_texts(title, kind):
+                    to_write.append(invoice)
+                    counts['updated'] += 1
+                else:
+                    counts['unchanged'] += 1
+                to_bind.append((title, invoice, binding))
+                resolved.append(external_id)
+                continue
+
+            problem = checker.check(title)
+            if not problem and invoice.state == 'paid':
+                problem = checker.paid_conflict(invoice)
+            if problem:
+                errors.append((title, problem))
+                counts['skipped'] += 1
+                continue
+            if invoice.state == 'draft':
+                invoice._omie_set(title, checker)
+                to_create.append((title, invoice, binding))
+            else:
+                new = cls._omie_new_invoice(integration, title, checker)
+                new.omie_replaces = invoice
+                new.omie_nf_series = invoice.omie_nf_series
+                new.omie_nf_cancelled = invoice.omie_nf_cancelled
+                to_replace.append((invoice, new))
+                to_create.append((title, new, binding))
+            counts['updated'] += 1
+
+        cls.save(to_write)
+        cls._omie_cancel(to_cancel)
+        payments = cls._omie_detach_payments(
+            [(old, new) for old, new in to_replace])
+        cls._omie_cancel([old for old, _ in to_replace])
+        new_invoices = [i for _, i, _ in to_create]
+        cls.save(new_invoices)
+        cls.post(new_invoices)
+        cls._omie_attach_payments(payments)
+
+        to_bind.extend(to_create)
+        Binding.save([
+                Binding.link(
+                    integration, kind, str(title.omie_id), invoice,
+                    remote_stamp=(title.altered_at.isoformat()
+                        if title.altered_at else None),
+                    content_hash=title.content_hash(), binding=binding)
+                for title, invoice, binding in to_bind])
+        Error.resolve(integration, kind, resolved + [
+                str(t.omie_id) for t, _, _ in to_create])
+        for title, (error_kind, message, fix, detail) in errors:
+            Error.record(
+                run, kind, str(title.omie_id), error_kind, message,
+                suggested_fix=fix, payload=title.raw, detail=detail)
+        return counts
+
+    @classmethod
+    def _omie_bound_invoices(cls, bindings):
+        "Return {id: invoice} of the bound invoices that still exist"
+        ids = [b.record.id for b in bindings
+            if b.record and b.record.__name__ == cls.__name__]
+        return {i.id: i for i in cls.search([('id', 'in', ids)])}
+
+    @classmethod
+    def _omie_title_filter(cls, integration):
+        """Return a function telling whether a title not imported yet passes
+        the filters of the integration"""
+        from_date = integration.import_from_date
+        accounts = {
+            int(b.external_id) for b in integration.filter_bank_accounts
+            if b.kind == BANK_ACCOUNT_KIND}
+        open_only = integration.filter_open_only
+
+        def wanted(title):
+            if open_only and (title.settled or title.cancelled):
+                return False
+            if accounts and title.bank_account_omie_id not in accounts:
+                return False
+            date = title.issue_date or title.due_date
+            if from_date and date and date < from_date:
+                return False
+            return True
+        return wanted
+
+    @classmethod
+    def _omie_new_invoice(cls, integration, title, checker):
+        "Return an unsaved invoice for the title"
+        company = integration.company
+        invoice = cls(
+            company=company, type=INVOICE_TYPES[title.kind],
+            currency=company.currency, lines=[])
+        invoice._omie_set(title, checker)
+        return invoice
+
+    def _omie_set(self, title, checker):
+        "Set the invoice from the title (the checker found no problem)"
+        pool = Pool()
+        Line = pool.get('account.invoice.line')
+        self.party = checker.party(title)
+        self.on_change_type()
+        # no payment term: the only maturity is Omie's due date
+        self.payment_term = None
+        self.invoice_date = title.issue_date or title.due_date
+        self.accounting_date = None
+        self.payment_term_date = title.due_date or self.invoice_date
+        self._omie_set_texts(title, title.kind)
+        if self.type == 'out':
+            # Omie numbers the documents of its customers; Tryton's
+            # sequence would refuse the historical ones dated before an
+            # invoice it already numbered.
+            self.number = self.reference or 'Omie %s' % title.omie_id
+        lines = []
+        for code, amount in title_splits(title):
+            lines.append(Line(
+                    invoice=self, type='line', company=self.company,
+                    currency=self.currency, account=checker.target(code),
+                    description=checker.category_label(code),
+                    omie_category=code, quantity=1, unit_price=amount,
+                    taxes=[]))
+        self.lines = lines
+
+    def _omie_set_texts(self, title, kind):
+        """Set the fields that may change on a posted invoice
+        Return whether any changed"""
+        reference = omie_reference(title)
+        description = ' - '.join(filter(None, [
+                    reference, title.observation])) or None
+        values = {
+            'reference': reference,
+            'description': description,
+            'omie_nf_number': title.fiscal_number or getattr(
+                self, 'omie_nf_number', None) or None,
+            'omie_nf_key': title.nfe_key or getattr(
+                self, 'omie_nf_key', None) or None,
+            }
+        changed = False
+        for name, value in values.items():
+            if getattr(self, name, None) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
+
+    def _omie_material(self):
+        "What the accounting of the invoice depends on, to compare"
+        return (
+            self.party.id,
+            self.total_amount,
+            self.invoice_date,
+            self.payment_term_date,
+            tuple(sorted(
+                    (line.omie_category or '', line.amount)
+                    for line in self.line_lines)),
+            )
+
+    @classmethod
+    def _omie_cancel(cls, invoices):
+        """Cancel the invoices, posted ones by a cancellation move; a
+        posted customer invoice is credited when the company does not allow
+        cancelling them"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        invoices = [i for i in invoices if i.state != 'cancelled']
+        credit = [i for i in invoices
+            if i.type == 'out' and i.state in {'posted', 'validated'}
+            and i.move and not i.company.cancel_invoice_out]
+        if credit:
+            with Transaction().set_context(company=credit[0].company.id):
+                today = Date.today()
+            cls.credit(credit, refund=True, invoice_date=today)
+        others = [i for i in invoices if i not in credit]
+        if others:
+            cls.cancel(others)
+
+    @classmethod
+    def _omie_detach_payments(cls, replacements):
+        """Take the payments off the invoices being replaced
+        Return [(new invoice, payment lines)] to give them to"""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        result, lines = [], []
+        for old, new in replacements:
+            payments = [l for l in old.payment_lines if not l.reconciliation]
+            if payments and old.state != 'cancelled' and (
+                    old.party == new.party):
+                result.append((new, payments))
+                lines.extend(payments)
+        if lines:
+            Invoice.remove_payment_lines(lines)
+        return result
+
+    @classmethod
+    def _omie_attach_payments(cls, payments):
+        "Give the payment lines to the new invoices, reconcile the paid"
+        if not payments:
+            return
+        cls.add_payment_lines({
+                invoice: lines for invoice, lines in payments
+                if invoice.account == lines[0].account})
+        cls.omie_reconcile_paid([invoice for invoice, _ in payments])
+
+    @classmethod
+    def omie_reconcile_paid(cls, invoices):
+        """Reconcile the invoices whose payments cover them and mark them
+        paid, as the Pay wizard does"""
+        pool = Pool()
+        MoveLine = pool.get('account.move.line')
+        invoices = cls.browse([i.id for i in invoices])
+        to_reconcile, paid = [], []
+        for invoice in invoices:
+            if invoice.state != 'posted':
+                continue
+            lines = [l for l in invoice.lines_to_pay + invoice.payment_lines
+                if not l.reconciliation]
+            if not lines or any(l.account != invoice.account for l in lines):
+                continue
+            if sum(l.debit - l.credit for l in lines) == 0 and any(
+                    l in invoice.payment_lines for l in lines):
+                to_reconcile.append(lines)
+                paid.append(invoice)
+        if to_reconcile:
+            MoveLine.reconcile(*to_reconcile)
+            # as the queued task of the reconciliation would
+            cls.process(paid)
+        return paid
+
+    # NF
+
+    @classmethod
+    def omie_import_nfs(cls, integration, run, nfs):
+        """Set the number, series and key of Omie's NF-e on the invoices of
+        their titles; note the cancelled ones"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Error = pool.get('integration.sync.error')
+        counts = dict.fromkeys(
+            ['created', 'updated', 'unchanged', 'skipped'], 0)
+        nfs = [n for n in nfs if n.omie_id]
+        if not nfs:
+            return counts
+        bindings = Binding.lookup(integration, NF_KIND, [n.omie_id for n in nfs])
+        title_ids = {t for n in nfs for t in n.title_omie_ids}
+        titles = {}
+        for kind in INVOICE_TYPES:
+            for external_id, binding in Binding.lookup(
+                    integration, kind, title_ids).items():
+                titles[external_id] = binding
+        invoices = cls._omie_bound_invoices(titles.values())
+
+        to_save, to_bind, resolved, pending = [], [], [], []
+        for nf in nfs:
+            external_id = str(nf.omie_id)
+            binding = bindings.get(external_id)
+            content_hash = nf.content_hash()
+            if binding and binding.content_hash == content_hash:
+                counts['unchanged'] += 1
+                resolved.append(external_id)
+                continue
+            nf_invoices = []
+            for title_id in nf.title_omie_ids:
+                title_binding = titles.get(str(title_id))
+                if title_binding and title_binding.record:
+                    invoice = invoices.get(title_binding.record.id)
+                    if invoice:
+                        nf_invoices.append(invoice)
+            if not nf_invoices:
+                if nf.title_omie_ids and not nf.cancelled:
+                    pending.append(nf)
+                    counts['skipped'] += 1
+                else:
+                    counts['unchanged'] += 1
+                    resolved.append(external_id)
+                    to_bind.append((nf, binding))
+                continue
+            changed = False
+            for invoice in nf_invoices:
+                if invoice._omie_set_nf(nf):
+                    to_save.append(invoice)
+                    changed = True
+            counts['updated' if binding and changed else
+                'created' if changed else 'unchanged'] += 1
+            to_bind.append((nf, binding))
+            resolved.append(external_id)
+        cls.save(to_save)
+        Binding.save([
+                Binding.link(
+                    integration, NF_KIND, str(nf.omie_id),
+                    remote_stamp=(nf.altered_at.isoformat()
+                        if nf.altered_at else None),
+                    content_hash=nf.content_hash(), binding=binding)
+                for nf, binding in to_bind])
+        Error.resolve(integration, NF_KIND, resolved)
+        for nf in pending:
+            Error.record(
+                run, NF_KIND, str(nf.omie_id), 'data_conflict',
+                gettext('novagestao_omie.msg_nf_titles_missing',
+                    number=nf.number or nf.omie_id),
+                suggested_fix=gettext(
+                    'novagestao_omie.msg_nf_titles_missing_fix'),
+                payload=nf.raw)
+        return counts
+
+    def _omie_set_nf(self, nf):
+        "Set the NF fields from Omie's NF; return whether any changed"
+        values = {
+            'omie_nf_number': nf.number or self.omie_nf_number,
+            'omie_nf_series': nf.series or self.omie_nf_series,
+            'omie_nf_key': nf.key or self.omie_nf_key,
+            'omie_nf_cancelled': nf.cancelled,
+            }
+        changed = False
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
+
+
+class InvoiceLine(metaclass=PoolMeta):
+    __name__ = 'account.invoice.line'
+
+    omie_category = fields.Char(
+        "Omie Category", readonly=True,
+        help="The code of the Omie category that the line books.")
+
+    @classmethod
+    def copy(cls, lines, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('omie_category', None)
+        return super().copy(lines, default=default)
+
+
+class _TitleChecker:
+    """Tell whether a title can import now and, when it can, where to:
+    its party, and the account of each of its categories"""
+
+    def __init__(self, integration, kind, parties, mappings):
+        self.integration = integration
+        self.kind = kind
+        self.parties = parties
+        self.mappings = mappings
+        self._periods = {}
+
+    def party(self, title):
+        return self.parties.get(str(title.party_omie_id))
+
+    def target(self, code):
+        mapping = self.mappings.get(code)
+        if mapping and mapping.state == 'confirmed':
+            return mapping.target
+
+    def category_label(self, code):
+        mapping = self.mappings.get(code)
+        if mapping and mapping.external_name:
+            return '%s - %s' % (code, mapping.external_name)
+        return code
+
+    def material(self, title):
+        "What the accounting of the title depends on, like _omie_material"
+        party = self.party(title)
+        issue = title.issue_date or title.due_date
+        return (
+            party.id if party else None,
+            title.amount,
+            issue,
+            title.due_date or issue,
+            tuple(sorted(title_splits(title))),
+            )
+
+    def check(self, title):
+        """Return None when the title can import, else the pending error as
+        (kind, message, suggested fix, detail)"""
+        pool = Pool()
+        Period = pool.get('account.period')
+        party = self.party(title)
+        if party is None:
+            return ('data_conflict',
+                gettext('novagestao_omie.msg_title_party_missing',
+                    party=title.party_omie_id or ''),
+                gettext('novagestao_omie.msg_title_party_missing_fix'),
+                'party:%s' % (title.party_omie_id or ''))
+        splits = title_splits(title)
+        if not splits:
+            return ('validation',
+                gettext('novagestao_omie.msg_title_no_category'),
+                gettext('novagestao_omie.msg_title_no_category_fix'),
+                None)
+        if title.amount <= 0:
+            return ('validation',
+                gettext('novagestao_omie.msg_title_no_amount'),
+                gettext('novagestao_omie.msg_title_no_amount_fix'),
+                None)
+        for code, _ in splits:
+            target = self.target(code)
+            if target is None:
+                return ('category_not_mapped',
+                    gettext('novagestao_omie.msg_category_not_mapped',
+                        category=self.category_label(code).replace(
+                            ' - ', ' – ', 1)),
+                    gettext('novagestao_omie.msg_category_not_mapped_fix'),
+                    code)
+            if not self._usable(target):
+                return ('category_not_mapped',
+                    gettext('novagestao_omie.msg_category_wrong_account',
+                        category=self.category_label(code),
+                        account=target.rec_name),
+                    gettext('novagestao_omie'
+                        '.msg_category_wrong_account_fix'),
+                    code)
+        account = (party.account_payable_used if self.kind == 'payable'
+            else party.account_receivable_used)
+        if not account:
+            return ('validation',
+                gettext('novagestao_omie.msg_title_party_no_account',
+                    party=party.rec_name),
+                gettext('novagestao_omie.msg_title_party_no_account_fix'),
+                None)
+        date = title.issue_date or title.due_date
+        if date is None:
+            return ('validation',
+                gettext('novagestao_omie.msg_title_no_date'),
+                gettext('novagestao_omie.msg_title_no_date_fix'),
+                None)
+        if date not in self._periods:
+            try:
+                Period.find(self.integration.company, date=date)
+                self._periods[date] = True
+            except PeriodNotFoundError:
+                self._periods[date] = False
+        if not self._periods[date]:
+            return ('validation',
+                gettext('novagestao_omie.msg_no_period', date=date),
+                gettext('novagestao_omie.msg_no_period_fix'),
+                date.isoformat())
+
+    def _usable(self, account):
+        "Whether invoices of the kind may book on the account"
+        if (account.company != self.integration.company or account.closed
+                or not account.type):
+            return False
+        if self.kind == 'receivable':
+            return bool(account.type.revenue)
+        return bool(account.type.expense or account.type.debt)
+
+    def paid_conflict(self, invoice):
+        return ('data_conflict',
+            gettext('novagestao_omie.msg_title_changed_paid',
+                invoice=invoice.rec_name),
+            gettext('novagestao_omie.msg_title_changed_paid_fix'),
+            None)
+
