@@ -120,8 +120,9 @@ class BindingMixin:
     __slots__ = ()
 
     integration_bindings = fields.Function(
-        fields.One2Many(
-            'integration.binding', None, "External Links", readonly=True),
+        fields.Many2Many(
+            'integration.binding', None, None, "External Links",
+            readonly=True),
         'get_integration_bindings', searcher='search_integration_bindings')
     external_ids = fields.Function(
         fields.Char("External IDs", readonly=True),
