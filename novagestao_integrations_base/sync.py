@@ -53,8 +53,8 @@ class SyncRun(ModelSQL, ModelView):
             ('failed', "Failed"),
             ], "State", required=True, readonly=True, sort=False)
     progress = fields.Float(
-        "Progress", digits=(3, 0), readonly=True,
-        help="Percentage of the run that is done.")
+        "Progress", digits=(1, 4), readonly=True,
+        help="The part of the run that is done.")
     message = fields.Text("Message", readonly=True)
     remote_calls = fields.Integer("Remote Calls", readonly=True)
     counters = fields.One2Many(
@@ -125,8 +125,10 @@ class SyncRun(ModelSQL, ModelView):
             setattr(counter, name, (getattr(counter, name, 0) or 0) + value)
         counter.save()
 
-    def set_progress(self, progress, remote_calls=None):
-        self.progress = round(max(0, min(100, progress)))
+    def set_progress(self, percent=None, remote_calls=None):
+        "Record how far the run is (0 to 100) and the remote calls it made"
+        if percent is not None:
+            self.progress = round(max(0, min(100, percent)) / 100, 4)
         if remote_calls is not None:
             self.remote_calls = remote_calls
         self.save()
@@ -138,7 +140,7 @@ class SyncRun(ModelSQL, ModelView):
         Counter = pool.get('integration.sync.run.counter')
         failed = sum(c.failed for c in Counter.search([('run', '=', self.id)]))
         self.state = 'partial' if failed or self.errors else 'done'
-        self.progress = 100
+        self.progress = 1
         self.end = utcnow()
         self.save()
         Integration.record_run_outcome(self.integration, self)

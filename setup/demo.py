@@ -64,12 +64,17 @@ def set_up(database, sandbox_url):
         pool = Pool()
         Company = pool.get('company.company')
         Integration = pool.get('integration.integration')
+        Lang = pool.get('ir.lang')
         User = pool.get('res.user')
         company = Company(company_id)
         admin, = User.search([('login', '=', 'admin')])
         if company not in admin.companies:
             admin.companies = list(admin.companies) + [company]
         admin.company = company
+        # Brazilian finance teams read the client in Portuguese
+        portuguese = Lang.search([('code', '=', 'pt')], limit=1)
+        if portuguese and not admin.language:
+            admin.language = portuguese[0]
         admin.save()
         with transaction.set_context(
                 company=company.id, companies=[company.id],

@@ -8,6 +8,7 @@ strings still untranslated are listed and make the command fail, so that no
 label reaches users in English.  Run: ./setup/translations"""
 import os
 import sys
+from xml.etree import ElementTree
 
 import polib
 
@@ -29,6 +30,7 @@ def main():
         for module in MODULES:
             exported = polib.pofile(
                 Translation.translation_export('en', module).decode('utf-8'))
+            exported.extend(view_entries(module))
             path = os.path.join(ROOT, module, 'locale', LANG + '.po')
             old = polib.pofile(path) if os.path.exists(path) else []
             by_context = {(e.msgctxt, e.msgid): e.msgstr for e in old}
@@ -47,6 +49,32 @@ def main():
             os.makedirs(os.path.dirname(path), exist_ok=True)
             result.save(path)
     return 1 if missing else 0
+
+
+def view_entries(module):
+    "Entries for the string attributes of the module's views"
+    folder = os.path.join(ROOT, module)
+    models = {}
+    for name in os.listdir(folder):
+        if not name.endswith('.xml'):
+            continue
+        tree = ElementTree.parse(os.path.join(folder, name))
+        for record in tree.iter('record'):
+            if record.get('model') != 'ir.ui.view':
+                continue
+            values = {f.get('name'): (f.text or '') for f in record}
+            if values.get('model') and values.get('name'):
+                models[values['name']] = values['model']
+    entries, seen = [], set()
+    for view, model in sorted(models.items()):
+        tree = ElementTree.parse(os.path.join(folder, 'view', view + '.xml'))
+        for element in tree.iter():
+            text = element.get('string')
+            if text and (model, text) not in seen:
+                seen.add((model, text))
+                entries.append(polib.POEntry(
+                        msgctxt='view:%s:' % model, msgid=text, msgstr=''))
+    return entries
 
 
 if __name__ == '__main__':

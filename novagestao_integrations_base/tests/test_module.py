@@ -278,7 +278,7 @@ class IntegrationsBaseRunTestCase(DBTestCase):
         self.run_sync()
         status, last_error, state, _, progress, end = self.read()
         self.assertEqual((status, last_error, state), ('active', None, 'done'))
-        self.assertEqual(progress, 100)
+        self.assertEqual(progress, 1)
         self.assertIsNotNone(end)
 
     def test_failure_sets_error_and_recovery_sets_active(self):
@@ -323,7 +323,7 @@ class IntegrationsBaseRunTestCase(DBTestCase):
                 # in-memory SQLite does not roll back after a commit
                 self.assertNotIn("Lost", names)
         *_, progress, _ = self.read()
-        self.assertEqual(progress, 50)
+        self.assertEqual(progress, 0.5)
 
 
 class IntegrationsBaseAccessTestCase(DBTestCase):
