@@ -41,6 +41,12 @@ class Party(BindingMixin, metaclass=PoolMeta):
         by_document = cls._omie_parties_by_document(
             [p.document for p in omie_parties
                 if str(p.omie_id) not in bindings])
+        # a party already bound to another Omie register is not linked again
+        already_bound = Binding.for_records(
+            integration, list(by_document.values()))
+        by_document = {
+            document: party for document, party in by_document.items()
+            if party not in already_bound}
         categories = cls._omie_categories(
             {t for p in omie_parties for t in p.tags})
         to_save, to_bind, warnings = [], [], []
@@ -56,15 +62,12 @@ class Party(BindingMixin, metaclass=PoolMeta):
                 party = binding.record
                 counts['updated'] += 1
             else:
-                party = by_document.get(omie_party.document)
+                party = by_document.pop(omie_party.document, None)
                 if party is None:
                     party = cls()
                     counts['created'] += 1
                 else:
                     counts['updated'] += 1
-                # the same document twice in one page binds one party
-                if omie_party.document:
-                    by_document[omie_party.document] = party
             warning = party._omie_set(omie_party, categories)
             if warning:
                 warnings.append((omie_party, warning))

@@ -41,7 +41,8 @@ window.__shot = {
             && style.visibility !== 'hidden' && style.display !== 'none';
     },
     text(el) {
-        return (el.innerText || el.textContent || '').replace(/\s+/g, ' ').trim();
+        // textContent: innerText would apply the CSS upper-casing of buttons.
+        return (el.textContent || '').replace(/\s+/g, ' ').trim();
     },
     all(selector, root) {
         return Array.from((root || document).querySelectorAll(selector))
@@ -50,15 +51,37 @@ window.__shot = {
     withText(selector, texts, root) {
         return this.all(selector, root).filter(el => texts.includes(this.text(el)));
     },
-    modals() {
-        return this.all('.modal.in, .modal.show');
-    },
     errors() {
         return this.all('.error-dialog, .warning-dialog, .user-warning-dialog, '
             + '.message-dialog').map(el => this.text(el));
     },
     activeTab() {
         return document.querySelector('#tabcontent > .tab-pane.active');
+    },
+    busy() {
+        // sao's bus long-polls through jQuery.ajax too: that is not work.
+        const bus = window.Sao && Sao.Bus && Sao.Bus.request;
+        const polling = bus && bus.state && bus.state() === 'pending' ? 1 : 0;
+        return jQuery.active - polling > 0 || jQuery(':animated').length > 0;
+    },
+    emptyLists() {
+        // One2Many/Many2Many lists on screen that hold records but drew no row.
+        const pane = this.activeTab();
+        const tab = pane && Sao.Tab.tabs.find(t => t.el && pane.contains(t.el[0]));
+        const view = tab && tab.screen && tab.screen.current_view;
+        const empty = [];
+        for (const [name, widgets] of Object.entries((view && view.widgets) || {})) {
+            for (const widget of widgets) {
+                const screen = widget.screen;
+                const list = screen && screen.current_view;
+                if (!list || list.view_type !== 'tree' || !widget.el
+                    || !this.visible(widget.el[0])) continue;
+                if (screen.group.length && !list.el.find('tbody > tr').length) {
+                    empty.push(name);
+                }
+            }
+        }
+        return empty;
     },
 };
 true
@@ -69,25 +92,32 @@ class Failure(Exception):
     pass
 
 
+class Timeout(Failure):
+    pass
+
+
 class Browser:
     """Headless Chromium with a fresh profile, and one DevTools page."""
 
-    def __init__(self, chromium, width, height):
+    def __init__(self, chromium, width, height, lang):
         self.profile = tempfile.mkdtemp(prefix='novagestao-chromium-')
+        # A file, not a pipe: Chromium keeps writing (harmless dbus errors)
+        # and would block once a pipe nobody reads is full.
+        self.log = open(os.path.join(self.profile, 'chromium.log'), 'w+b')
         self.process = subprocess.Popen([
                 chromium,
                 '--headless', '--no-sandbox', '--disable-gpu',
                 '--disable-dev-shm-usage', '--disable-background-networking',
                 '--disable-component-update', '--disable-sync',
                 '--no-first-run', '--no-default-browser-check',
-                '--hide-scrollbars', '--lang=en-US',
+                '--hide-scrollbars', '--lang=' + lang, '--accept-lang=' + lang,
                 '--user-data-dir=' + self.profile,
                 '--window-size=%d,%d' % (width, height),
                 '--remote-debugging-address=127.0.0.1',
                 '--remote-debugging-port=0',
                 'about:blank',
                 ],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=self.log,
             start_new_session=True)
         self.ws = None
         self.next_id = 0
@@ -106,8 +136,9 @@ class Browser:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise Failure('Chromium exited: %s' % self.process.stderr.read()
-                    .decode(errors='replace')[-2000:])
+                self.log.seek(0)
+                raise Failure('Chromium exited: %s'
+                    % self.log.read().decode(errors='replace')[-2000:])
             try:
                 with open(active) as file:
                     port = file.readline().strip()
@@ -156,6 +187,27 @@ class Browser:
                     or details.get('text')))
         return result['result'].get('value')
 
+    def javascript_errors(self):
+        """Uncaught exceptions, and those jQuery caught in a Deferred:
+        sao then leaves a list or a form half drawn without a dialog."""
+        errors = []
+        for event in self.events:
+            params = event['params']
+            if event['method'] == 'Runtime.exceptionThrown':
+                details = params['exceptionDetails']
+                errors.append(
+                    details.get('exception', {}).get('description')
+                    or details.get('text', ''))
+            elif (event['method'] == 'Runtime.consoleAPICalled'
+                    and params['type'] in {'error', 'warning'}):
+                text = ' '.join(
+                    str(arg.get('value', arg.get('description', '')))
+                    for arg in params['args'])
+                if (params['type'] == 'error'
+                        or text.startswith('jQuery.Deferred exception')):
+                    errors.append(text)
+        return [error.strip()[:1500] for error in errors]
+
     def close(self):
         if self.ws is not None:
             try:
@@ -173,6 +225,7 @@ class Browser:
                 except ProcessLookupError:
                     pass
                 self.process.wait()
+        self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -196,28 +249,32 @@ class Client:
             if errors:
                 self.check_errors(what)
             if time.monotonic() > deadline:
-                self.fail('Timed out waiting for %s' % what)
+                self.fail('Timed out waiting for %s' % what, Timeout)
             time.sleep(0.1)
 
     def check_errors(self, what):
+        exceptions = self.browser.javascript_errors()
+        if exceptions:
+            self.fail(
+                'The web client raised a JavaScript error while waiting for'
+                ' %s:\n  %s' % (what, '\n  '.join(exceptions)))
         found = self.js('window.__shot ? __shot.errors() : []')
         if found:
             self.fail('An error dialog showed while waiting for %s:\n  %s' % (
                     what, '\n  '.join(found)))
 
-    def fail(self, message):
+    def fail(self, message, exception=Failure):
         path = os.path.join(tempfile.gettempdir(), 'novagestao-screenshot-failure.png')
         try:
             self.capture(path)
             message += '\n(The page at that moment: %s)' % path
         except Exception:
             pass
-        raise Failure(message)
+        raise exception(message)
 
     def idle(self, what):
         """Wait until sao has no RPC in flight and no animation runs."""
-        self.wait(
-            'jQuery.active === 0 && !jQuery(":animated").length', what)
+        self.wait('!__shot.busy()', what)
 
     def click(self, expression, what, count=1):
         """Click the element the expression returns, once it stands still.
@@ -298,23 +355,46 @@ class Client:
             'the password dialog')
         self.click('__shot.all(".ask-dialog .modal-footer .btn-primary")[0]',
             'the OK button of the password dialog')
-        self.wait(
-            '!__shot.all(".login-dialog, .ask-dialog").length'
-            ' && __shot.all("#menu tr").length > 0',
-            'the menu after logging in')
-        self.idle('the start actions')
+        self.wait('!__shot.all(".login-dialog, .ask-dialog").length',
+            'the login to go through')
 
     def close_start_wizards(self):
-        """Cancel the first-login Module Configuration wizard, if shown."""
-        for _ in range(5):
-            self.idle('the start actions')
-            if not self.js('__shot.all(".wizard-dialog").length'):
+        """Cancel the actions sao runs at login before it shows the menu.
+
+        Until the administrator has run the Module Configuration wizard,
+        it opens at each login, and the menu loads only once it is done.
+        """
+        wizard = '__shot.all(".wizard-form, .wizard-dialog")'
+        for _ in range(10):
+            state = self.wait(
+                '(__shot.all("#menu tr").length && "menu")'
+                ' || (%s.length && "wizard")' % wizard,
+                'the menu after logging in')
+            if state == 'menu':
+                self.idle('the menu')
                 return
-            self.click(
-                '__shot.withText(".wizard-dialog .modal-footer button", %s)[0]'
-                % json.dumps(CANCEL), 'the Cancel button of the start wizard')
-            self.wait('!__shot.all(".wizard-dialog").length',
-                'the start wizard to close')
+            self.idle('the start wizard')
+            # sao ignores the buttons while the wizard still processes its
+            # state; the click is repeated if it was swallowed all the same.
+            self.wait(
+                '!Sao.Tab.tabs.some(tab => tab.wizard'
+                ' && (tab.wizard.__processing || !tab.wizard.__waiting_response))',
+                'the start wizard to be ready')
+            for _ in range(5):
+                if not self.js('%s.length' % wizard):
+                    break
+                self.click(
+                    '__shot.withText("button", %s, %s[0])[0]'
+                    % (json.dumps(CANCEL), wizard),
+                    'the Cancel button of the start wizard')
+                try:
+                    self.wait('!%s.length' % wizard,
+                        'the start wizard to close', timeout=5)
+                    break
+                except Timeout:
+                    continue
+            else:
+                self.fail('The start wizard does not close')
         self.fail('The start wizards keep opening')
 
     def open_menu(self):
@@ -363,9 +443,24 @@ class Client:
     def settle(self):
         """Let the last paint happen: fonts, the processing indicator."""
         self.js('document.fonts.ready.then(() => true)')
-        self.wait('!__shot.all("#processing, .processing").length',
+        self.idle('the screenshot')
+        self.wait('!__shot.all("#processing").length',
             'the processing indicator to go', timeout=10)
+        try:
+            self.wait('!__shot.emptyLists().length',
+                'the lists of the form to draw their rows', timeout=10)
+        except Timeout:
+            self.fail('These lists hold records but show no row: %s'
+                % ', '.join(self.js('__shot.emptyLists()')))
         self.check_errors('the screenshot')
+        # No blinking text caret in the picture (sao may focus a field again
+        # after a blur, so it is also made transparent).
+        self.js('document.activeElement && document.activeElement.blur(), true')
+        self.js(
+            'document.getElementById("novagestao-no-caret") || document.head'
+            '.appendChild(Object.assign(document.createElement("style"), {'
+            ' id: "novagestao-no-caret",'
+            ' textContent: "* { caret-color: transparent !important; }"})), true')
         self.js('new Promise(r => requestAnimationFrame(() =>'
             ' requestAnimationFrame(() => r(true))))')
 
@@ -373,7 +468,7 @@ class Client:
         self.settle()
         path = os.path.join(self.out, name)
         self.capture(path)
-        print('Saved %s' % os.path.relpath(path))
+        print('Saved %s' % os.path.relpath(path), flush=True)
 
 
 def main():
@@ -383,9 +478,13 @@ def main():
     parser.add_argument('--out', default='docs')
     parser.add_argument('--width', type=int, default=1400)
     parser.add_argument('--height', type=int, default=900)
+    parser.add_argument('--lang', default='en-US',
+        help="the browser's language: the login dialog uses it; after login"
+        " sao uses the user's language, else the database default")
     args = parser.parse_args()
 
-    browser = Browser(args.chromium, args.width, args.height)
+    os.makedirs(args.out, exist_ok=True)
+    browser = Browser(args.chromium, args.width, args.height, args.lang)
     try:
         browser.send('Emulation.setDeviceMetricsOverride',
             width=args.width, height=args.height, deviceScaleFactor=1,
