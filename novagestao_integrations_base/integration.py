@@ -381,7 +381,14 @@ class Integration(ModelSQL, ModelView):
         The connector commits the transaction after each bounded batch so the
         history shows the progress and a crash keeps what was done."""
         pool = Pool()
+        Configuration = pool.get('ir.configuration')
         Run = pool.get('integration.sync.run')
+        transaction = Transaction()
+        if not transaction.context.get('language'):
+            # errors are recorded in the users' language, not the server's
+            with transaction.set_context(
+                    language=Configuration.get_language()):
+                return cls.run_sync(integrations, trigger)
         for integration in integrations:
             integration = cls(integration.id)
             if integration.status == 'disabled':

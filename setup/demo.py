@@ -76,6 +76,11 @@ def set_up(database, sandbox_url):
         if portuguese and not admin.language:
             admin.language = portuguese[0]
         admin.save()
+        if portuguese:
+            Configuration = pool.get('ir.configuration')
+            configuration = Configuration(1)
+            configuration.language = 'pt'
+            configuration.save()
         with transaction.set_context(
                 company=company.id, companies=[company.id],
                 _skip_warnings=True):
