@@ -412,7 +412,7 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
         paid, as the Pay wizard does"""
         pool = Pool()
         MoveLine = pool.get('account.move.line')
-        invoices = cls.browse([i.id for i in invoices])
+        invoices = cls.browse(sorted({i.id for i in invoices}))
         to_reconcile, paid = [], []
         for invoice in invoices:
             if invoice.state != 'posted':
@@ -445,7 +445,8 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
         nfs = [n for n in nfs if n.omie_id]
         if not nfs:
             return counts
-        bindings = Binding.lookup(integration, NF_KIND, [n.omie_id for n in nfs])
+        bindings = Binding.lookup(
+            integration, NF_KIND, [n.omie_id for n in nfs])
         title_ids = {t for n in nfs for t in n.title_omie_ids}
         titles = {}
         for kind in INVOICE_TYPES:
@@ -453,6 +454,12 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                     integration, kind, title_ids).items():
                 titles[external_id] = binding
         invoices = cls._omie_bound_invoices(titles.values())
+        waiting = {e.external_id for e in Error.search([
+                    ('integration', '=', integration.id),
+                    ('entity', 'in', list(INVOICE_TYPES)),
+                    ('external_id', 'in', [str(i) for i in title_ids]),
+                    ('resolved', '=', False),
+                    ])}
 
         to_save, to_bind, resolved, pending = [], [], [], []
         for nf in nfs:
@@ -471,7 +478,8 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                     if invoice:
                         nf_invoices.append(invoice)
             if not nf_invoices:
-                if nf.title_omie_ids and not nf.cancelled:
+                if not nf.cancelled and any(
+                        str(t) in waiting for t in nf.title_omie_ids):
                     pending.append(nf)
                     counts['skipped'] += 1
                 else:
@@ -504,7 +512,10 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                     number=nf.number or nf.omie_id),
                 suggested_fix=gettext(
                     'novagestao_omie.msg_nf_titles_missing_fix'),
-                payload=nf.raw)
+                payload=nf.raw,
+                detail='title:%s' % next(
+                    (t for t in nf.title_omie_ids if str(t) in waiting),
+                    ''))
         return counts
 
     def _omie_set_nf(self, nf):
@@ -547,6 +558,7 @@ class _TitleChecker:
         self.parties = parties
         self.mappings = mappings
         self._periods = {}
+        self._accounts = {}
 
     def party(self, title):
         return self.parties.get(str(title.party_omie_id))
@@ -614,9 +626,11 @@ class _TitleChecker:
                     gettext('novagestao_omie'
                         '.msg_category_wrong_account_fix'),
                     code)
-        account = (party.account_payable_used if self.kind == 'payable'
-            else party.account_receivable_used)
-        if not account:
+        if party.id not in self._accounts:
+            self._accounts[party.id] = (
+                party.account_payable_used if self.kind == 'payable'
+                else party.account_receivable_used)
+        if not self._accounts[party.id]:
             return ('validation',
                 gettext('novagestao_omie.msg_title_party_no_account',
                     party=party.rec_name),
@@ -638,7 +652,7 @@ class _TitleChecker:
             return ('validation',
                 gettext('novagestao_omie.msg_no_period', date=date),
                 gettext('novagestao_omie.msg_no_period_fix'),
-                date.isoformat())
+                'period:%s' % date.isoformat())
 
     def _usable(self, account):
         "Whether invoices of the kind may book on the account"
