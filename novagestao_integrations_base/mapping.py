@@ -1,9 +1,20 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from sql import Literal, Null
+from sql.aggregate import Count
+from sql.conditionals import Coalesce
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from . import suggest
+
+PENDING_KIND = 'category_not_mapped'
 
 
 class Mapping(ModelSQL, ModelView):
@@ -36,8 +47,18 @@ class Mapping(ModelSQL, ModelView):
             ('confirmed', "Confirmed"),
             ('rejected', "Rejected"),
             ], "State", required=True, sort=False)
-    score = fields.Float("Score", digits=(3, 0), readonly=True)
-    reason = fields.Char("Reason", readonly=True)
+    score = fields.Float("Score", digits=(3, 0), readonly=True,
+        help="How likely the suggested target is right, from 0 to 100.")
+    reason = fields.Char("Reason", readonly=True,
+        help="Why the target is suggested.")
+    pending_count = fields.Function(fields.Integer(
+            "Pending Titles",
+            help="The records that wait for this mapping to import."),
+        'get_pending_count', searcher='search_pending_count')
+    rejections = fields.One2Many(
+        'integration.mapping.rejection', 'mapping', "Rejected Suggestions",
+        readonly=True,
+        help="The targets the user rejected: they are not suggested again.")
 
     @classmethod
     def __setup__(cls):
@@ -58,6 +79,14 @@ class Mapping(ModelSQL, ModelView):
                     },
                 'reject': {
                     'invisible': Eval('state') != 'suggested',
+                    'depends': ['state'],
+                    },
+                'suggest': {
+                    'invisible': Eval('state') == 'confirmed',
+                    'depends': ['state'],
+                    },
+                'create_account': {
+                    'invisible': Eval('state') == 'confirmed',
                     'depends': ['state'],
                     },
                 })
@@ -87,6 +116,55 @@ class Mapping(ModelSQL, ModelView):
             return '%s - %s' % (self.external_code, self.external_name)
         return self.external_code
 
+    @fields.depends('target', 'state')
+    def on_change_target(self):
+        # a target the user picks is no more the suggestion
+        if self.state == 'suggested':
+            self.state = 'unmapped'
+            self.score = None
+            self.reason = None
+
+    @classmethod
+    def _pending_counts(cls, where=None):
+        "Return the query of the pending records per integration and code"
+        pool = Pool()
+        Error = pool.get('integration.sync.error')
+        error = Error.__table__()
+        condition = ((error.kind == PENDING_KIND)
+            & ((error.resolved == Literal(False)) | (error.resolved == Null))
+            & (error.detail != Null))
+        if where is not None:
+            condition &= where(error)
+        return error.select(
+            error.integration, error.detail,
+            Count().as_('count'),
+            where=condition,
+            group_by=[error.integration, error.detail])
+
+    @classmethod
+    def get_pending_count(cls, mappings, name):
+        integrations = list({m.integration.id for m in mappings})
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*cls._pending_counts(
+                lambda error: error.integration.in_(integrations)))
+        counts = {(i, d): c for i, d, c in cursor}
+        return {
+            m.id: counts.get((m.integration.id, m.external_code), 0)
+            for m in mappings}
+
+    @classmethod
+    def search_pending_count(cls, name, clause):
+        _, operator, value = clause
+        Operator = fields.SQL_OPERATORS[operator]
+        mapping = cls.__table__()
+        counts = cls._pending_counts()
+        query = mapping.join(counts, 'LEFT',
+            condition=(mapping.integration == counts.integration)
+            & (mapping.external_code == counts.detail)
+            ).select(mapping.id,
+                where=Operator(Coalesce(counts.count, 0), value or 0))
+        return [('id', 'in', query)]
+
     @classmethod
     def search_rec_name(cls, name, clause):
         _, operator, value = clause[:3]
@@ -105,15 +183,56 @@ class Mapping(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def reject(cls, mappings):
+        "Reject the targets: they are not suggested again for the mappings"
+        pool = Pool()
+        Rejection = pool.get('integration.mapping.rejection')
+        Rejection.reject([(m, m.target) for m in mappings if m.target])
         cls.write(mappings, {
                 'state': 'rejected',
                 'target': None,
+                'score': None,
+                'reason': None,
                 })
 
     @classmethod
-    def mappings_confirmed(cls, mappings):
-        "Hook called when mappings are confirmed, to release pending records"
+    @ModelView.button
+    def suggest(cls, mappings):
+        "Suggest a target for the mappings that are not confirmed"
+        cls.suggest_targets(mappings)
+
+    @classmethod
+    @ModelView.button_action(
+        'novagestao_integrations_base.wizard_mapping_create_account')
+    def create_account(cls, mappings):
         pass
+
+    @classmethod
+    def mappings_confirmed(cls, mappings):
+        """Hook called when mappings are confirmed, to release pending records
+
+        A sync run retries the records of the integrations that wait for
+        the confirmed codes, after the transaction is committed."""
+        pool = Pool()
+        Error = pool.get('integration.sync.error')
+        Integration = pool.get('integration.integration')
+        codes = {}
+        for mapping in mappings:
+            if mapping.target:
+                codes.setdefault(mapping.integration, set()).add(
+                    mapping.external_code)
+        integrations = []
+        for integration, integration_codes in codes.items():
+            if integration.status == 'disabled':
+                continue
+            if Error.search([
+                        ('integration', '=', integration.id),
+                        ('kind', '=', PENDING_KIND),
+                        ('detail', 'in', list(integration_codes)),
+                        ('resolved', '=', False),
+                        ], limit=1):
+                integrations.append(integration)
+        if integrations:
+            Integration.enqueue_sync(integrations, 'retry')
 
     @classmethod
     def target_of(cls, integration, codes):
@@ -125,3 +244,238 @@ class Mapping(ModelSQL, ModelView):
                     ('state', '=', 'confirmed'),
                     ])
             if m.target}
+
+    # Suggestions
+
+    _suggest_min_score = 40
+
+    @classmethod
+    def suggest_targets(cls, mappings):
+        """Suggest the best target of each mapping that has no target the
+        user picked or confirmed, never one the user rejected
+
+        Return the mappings that got a suggestion."""
+        pool = Pool()
+        Rejection = pool.get('integration.mapping.rejection')
+        Synonym = pool.get('integration.mapping.synonym')
+        mappings = [m for m in mappings if m.state == 'suggested'
+            or (m.state in {'unmapped', 'rejected'} and not m.target)]
+        by_integration = {}
+        for mapping in mappings:
+            by_integration.setdefault(mapping.integration, []).append(
+                mapping)
+        synonyms = Synonym.groups()
+        excluded = Rejection.rejected(mappings)
+        to_save, suggested = [], []
+        for integration, integration_mappings in by_integration.items():
+            suggester = suggest.Suggester(
+                cls._suggest_candidates(integration), synonyms=synonyms)
+            codes = [m.external_code for m in integration_mappings]
+            usage = cls._mapping_usage(integration, codes)
+            party_usage = cls._mapping_party_usage(integration, codes)
+            categories = [
+                suggest.Category(
+                    key=m.id,
+                    name=m.external_name or m.external_code,
+                    kind=m.external_type,
+                    usage=usage.get(m.external_code, {}),
+                    party_usage=party_usage.get(m.external_code, {}),
+                    excluded=frozenset(excluded.get(m.id, ())))
+                for m in integration_mappings]
+            result = suggester.suggest(
+                categories, min_score=cls._suggest_min_score)
+            for mapping in integration_mappings:
+                best = result.get(mapping.id)
+                if best:
+                    best, = best
+                    mapping.target = cls._suggest_target(best.account)
+                    mapping.score = round(best.score)
+                    mapping.reason = cls._suggest_reason(best.reasons)
+                    mapping.state = 'suggested'
+                    suggested.append(mapping)
+                elif mapping.state == 'suggested':
+                    mapping.target = None
+                    mapping.score = mapping.reason = None
+                    mapping.state = 'unmapped'
+                else:
+                    continue
+                to_save.append(mapping)
+        cls.save(to_save)
+        return suggested
+
+    @classmethod
+    def _suggest_candidates(cls, integration):
+        """Return the suggest.Account of the records the mappings of the
+        integration may target: the accounts of its company that take
+        entries (a type and not closed), as revenue, expense or other"""
+        pool = Pool()
+        Account = pool.get('account.account')
+        Type = pool.get('account.account.type')
+        account = Account.__table__()
+        type_ = Type.__table__()
+        # read in SQL: instances of thousands of accounts are slow
+        query = Account.search([
+                ('company', '=', integration.company.id),
+                ('type', '!=', None),
+                ('closed', '!=', True),
+                ], query=True)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*account.join(type_,
+                condition=account.type == type_.id
+                ).select(
+                account.id, account.name, type_.revenue, type_.expense,
+                where=account.id.in_(query)))
+        candidates = []
+        for id_, name, revenue, expense in cursor:
+            if revenue and not expense:
+                kind = 'revenue'
+            elif expense and not revenue:
+                kind = 'expense'
+            else:
+                kind = 'other'
+            candidates.append(suggest.Account(id_, name, kind))
+        return candidates
+
+    @classmethod
+    def _suggest_target(cls, id_):
+        "Return the target record of a candidate id"
+        pool = Pool()
+        Account = pool.get('account.account')
+        return Account(id_)
+
+    @classmethod
+    def _mapping_usage(cls, integration, codes):
+        """Return {code: {target id: count}}: how often the records of each
+        external code were booked on each target
+
+        Connector modules override it with their history."""
+        return {}
+
+    @classmethod
+    def _mapping_party_usage(cls, integration, codes):
+        """Return {code: {target id: count}}: how often the parties of the
+        records waiting for each external code were booked on each target
+
+        Connector modules override it with their history."""
+        return {}
+
+    @classmethod
+    def _suggest_reason(cls, reasons):
+        "Return the reasons of a suggestion as a text for users"
+        texts = []
+        for code, *values in reasons:
+            if code == 'name':
+                texts.append(gettext(
+                        'novagestao_integrations_base.msg_reason_name',
+                        score=values[0]))
+            elif code == 'synonym':
+                texts.append(gettext(
+                        'novagestao_integrations_base.msg_reason_synonym',
+                        score=values[0], group=values[1]))
+            elif code == 'usage':
+                texts.append(gettext(
+                        'novagestao_integrations_base.msg_reason_usage',
+                        count=values[0]))
+            elif code == 'party_usage':
+                texts.append(gettext(
+                        'novagestao_integrations_base'
+                        '.msg_reason_party_usage',
+                        count=values[0]))
+        return '; '.join(texts)
+
+
+class MappingRejection(ModelSQL, ModelView):
+    """Mapping Rejection
+
+    A target the user rejected for a mapping, never suggested again."""
+    __name__ = 'integration.mapping.rejection'
+
+    mapping = fields.Many2One(
+        'integration.mapping', "Mapping", required=True, ondelete='CASCADE',
+        readonly=True)
+    target = fields.Reference(
+        "Target", selection='get_targets', required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('mapping')
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('mapping_target_unique', Unique(t, t.mapping, t.target),
+                'novagestao_integrations_base.msg_rejection_unique'),
+            ]
+
+    @classmethod
+    def get_targets(cls):
+        pool = Pool()
+        Mapping = pool.get('integration.mapping')
+        return Mapping.get_targets()
+
+    @classmethod
+    def reject(cls, pairs):
+        "Record the (mapping, target) pairs as rejected"
+        rejected = cls.rejected([m for m, _ in pairs])
+        to_create = {}
+        for mapping, target in pairs:
+            if target.id not in rejected.get(mapping.id, set()):
+                to_create[(mapping.id, str(target))] = {
+                    'mapping': mapping.id,
+                    'target': str(target),
+                    }
+        if to_create:
+            cls.create(list(to_create.values()))
+
+    @classmethod
+    def rejected(cls, mappings):
+        "Return {mapping id: {rejected target id}}"
+        result = {}
+        for rejection in cls.search([
+                    ('mapping', 'in', [m.id for m in mappings]),
+                    ]):
+            if rejection.target:
+                result.setdefault(rejection.mapping.id, set()).add(
+                    rejection.target.id)
+        return result
+
+
+class MappingSynonym(DeactivableMixin, ModelSQL, ModelView):
+    """Mapping Synonym
+
+    A group of terms that name the same thing, added to the shipped table
+    of Brazilian accounting synonyms that the suggestions use."""
+    __name__ = 'integration.mapping.synonym'
+
+    name = fields.Char(
+        "Name", required=True,
+        help="What the terms name.\n"
+        "Start it with \"Família\" for a broad group that relates "
+        "specific terms to broader accounts.")
+    terms = fields.Text(
+        "Terms", required=True,
+        help="One term per line, such as \"Folha de Pagamento\".\n"
+        "Case, accents, plurals and abbreviations do not matter.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(0, ('name', 'ASC'))
+
+    def get_terms(self):
+        return [t.strip() for t in (self.terms or '').splitlines()
+            if t.strip()]
+
+    @classmethod
+    def groups(cls):
+        "Return the synonym groups: the shipped ones and the users'"
+        return _shipped_synonyms() + [
+            (s.name, s.get_terms()) for s in cls.search([])]
+
+
+_SHIPPED = []
+
+
+def _shipped_synonyms():
+    if not _SHIPPED:
+        _SHIPPED.extend(suggest.load_synonyms())
+    return list(_SHIPPED)

@@ -34,6 +34,10 @@ def main():
     if not test_connection(args.database, integration_id):
         return 1
     ok = synchronise(args.database, integration_id, "First full sync")
+    if map_categories(args.database, integration_id):
+        ok = synchronise(
+            args.database, integration_id,
+            "Sync of the titles released by the mappings", 'retry') and ok
     changed = change_sandbox(args.sandbox, args.changes)
     print("\nChanged %d records in Omie (the sandbox)." % changed)
     ok = synchronise(
@@ -136,7 +140,46 @@ def test_connection(database, integration_id):
         return True
 
 
-def synchronise(database, integration_id, title):
+def map_categories(database, integration_id, threshold=85):
+    """Suggest an account for each Omie category and accept the confident
+    suggestions, as a user would in the Category mapping tab
+    Return whether titles wait on the confirmed mappings"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(database, 0) as transaction:
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        Mapping = pool.get('integration.mapping')
+        integration = Integration(integration_id)
+        with transaction.set_context(company=integration.company.id):
+            Integration.suggest_mappings([integration])
+            suggested = Mapping.search([
+                    ('integration', '=', integration_id),
+                    ('state', '=', 'suggested'),
+                    ], order=[('score', 'DESC')])
+            confident = [m for m in suggested if m.score >= threshold]
+            released = sum(m.pending_count or 0 for m in confident)
+            print("\nCategory mapping: %d suggestions, %d at %d%% or more "
+                "accepted, releasing %d pending titles" % (
+                    len(suggested), len(confident), threshold, released))
+            for mapping in suggested[:8]:
+                print("  %-40s → %-32s %3.0f%%  %s" % (
+                        mapping.rec_name[:40], mapping.target.rec_name[:32],
+                        mapping.score, mapping.reason or ''))
+            Mapping.confirm(confident)
+            unmapped = Mapping.search_count([
+                    ('integration', '=', integration_id),
+                    ('state', '!=', 'confirmed'),
+                    ])
+            if unmapped:
+                print("  %d categories stay for the user to map; their "
+                    "titles wait, pending" % unmapped)
+        transaction.commit()
+        return bool(confident)
+
+
+def synchronise(database, integration_id, title, trigger='manual'):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
@@ -146,7 +189,7 @@ def synchronise(database, integration_id, title):
         integration = Integration(integration_id)
         with transaction.set_context(
                 company=integration.company.id, _skip_warnings=True):
-            Integration.run_sync([integration], 'manual')
+            Integration.run_sync([integration], trigger)
     with Transaction().start(database, 0, readonly=True):
         Integration = Pool().get('integration.integration')
         integration = Integration(integration_id)

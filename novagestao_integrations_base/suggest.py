@@ -1,0 +1,627 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Rank the local accounts that an external category may map to
+
+A pure engine, without Tryton: the mapping model feeds it the categories
+and the accounts, and turns its suggestions into records.  Each candidate
+is scored from 0 to 100 on
+
+* the similarity of the names, token-based (rapidfuzz) on Portuguese text
+  normalised for case, accents, stop words, plurals and abbreviations
+  ("desp." → despesas, "c/" → com);
+* synonyms: a table of Brazilian accounting terms that name the same thing
+  ("Despesas com Pessoal" ↔ "Folha de Pagamento"), which the user extends.
+  The phrases of the table found in a name become the token of their group
+  and the names are compared again; a word of a group's terms that no
+  phrase covers (a keyword) hints at the group, more weakly; broad groups
+  ("Família: …") relate specific terms to the broader accounts of simple
+  charts ("Vale-transporte" → "Benefícios a Empregados"), more weakly too;
+* usage history: how often the account was used for the category, or for
+  the parties of its titles, which closes part of the gap to 100.
+
+A revenue category is never given an expense account nor the other way
+round: the candidates are filtered on type before they are ranked.  To be
+fast on large charts, only a few candidates per category are scored fully:
+the closest by ratio of the sorted words (rapidfuzz.process.extract), those
+that share its rarest words or synonym groups, and those of its history."""
+import csv
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+__all__ = [
+    'Account', 'Category', 'Suggestion', 'Suggester',
+    'normalise', 'tokens', 'load_synonyms', 'compatible',
+    'SYNONYMS_PATH',
+    ]
+
+SYNONYMS_PATH = os.path.join(
+    os.path.dirname(__file__), 'data', 'synonyms_pt.csv')
+
+STOP_WORDS = frozenset('''
+    a o as os ao aos de da do das dos e em no na nos nas num numa com sem
+    para pra por pelo pela pelos pelas sobre sob um uma uns umas que ou ate
+    entre via etc nao usar ref referente
+    '''.split())
+
+# Words that say little about which account: dropped when others remain
+WEAK_WORDS = frozenset('''
+    despes receit cust gast outr divers geral conta valor total operacional
+    '''.split())
+
+# Abbreviations, after accents are stripped and dots removed: a sequence of
+# tokens becomes the sequence of words (the longest match wins)
+ABBREVIATIONS = {
+    ('juro', 'rec'): 'juros recebidos',
+    ('juros', 'rec'): 'juros recebidos',
+    ('juros', 'pg'): 'juros pagos',
+    ('juros', 'pgs'): 'juros pagos',
+    ('dec', 'terc'): 'decimo terceiro',
+    ('desc', 'obt'): 'descontos obtidos',
+    ('desc', 'conc'): 'descontos concedidos',
+    ('desc', 'rec'): 'descontos obtidos',
+    ('mat', 'exp'): 'material expediente',
+    ('mat', 'escr'): 'material escritorio',
+    ('rend', 'aplic'): 'rendimentos aplicacoes',
+    ('prest', 'serv'): 'prestacao servicos',
+    ('v', 't'): 'vale transporte',
+    ('v', 'r'): 'vale refeicao',
+    ('v', 'a'): 'vale alimentacao',
+    ('p', 'labore'): 'prolabore',
+    ('c', 'c'): 'conta corrente',
+    }
+ABBREVIATIONS.update({(k,): v for k, v in {
+        'desp': 'despesas', 'dsp': 'despesas', 'desps': 'despesas',
+        'rec': 'receitas', 'rct': 'receitas', 'rcts': 'receitas',
+        'receit': 'receitas', 'recs': 'receitas',
+        'sal': 'salarios', 'salar': 'salarios', 'sals': 'salarios',
+        'enc': 'encargos', 'encarg': 'encargos', 'encs': 'encargos',
+        'serv': 'servicos', 'servs': 'servicos', 'svc': 'servicos',
+        'svcs': 'servicos', 'srv': 'servicos', 'srvs': 'servicos',
+        'prest': 'prestacao', 'prestac': 'prestacao',
+        'merc': 'mercadorias', 'mercad': 'mercadorias',
+        'mercs': 'mercadorias', 'mercadoria': 'mercadorias',
+        'vend': 'vendas', 'vda': 'venda', 'vdas': 'vendas',
+        'mat': 'material', 'matl': 'material', 'mats': 'materiais',
+        'escrit': 'escritorio', 'escr': 'escritorio',
+        'exped': 'expediente', 'expd': 'expediente',
+        'adm': 'administrativas', 'admin': 'administrativas',
+        'adms': 'administrativas', 'administ': 'administrativas',
+        'fin': 'financeiras', 'financ': 'financeiras',
+        'finan': 'financeiras', 'fins': 'financeiras',
+        'bco': 'banco', 'bcos': 'bancos', 'banc': 'bancarias',
+        'bancar': 'bancarias', 'bcaria': 'bancaria', 'bcarias': 'bancarias',
+        'tx': 'taxa', 'txs': 'taxas', 'tar': 'tarifas', 'tarif': 'tarifas',
+        'manut': 'manutencao', 'mnt': 'manutencao', 'mnut': 'manutencao',
+        'conserv': 'conservacao', 'reps': 'reparos',
+        'comb': 'combustivel', 'combust': 'combustivel',
+        'combs': 'combustiveis',
+        'veic': 'veiculos', 'veics': 'veiculos', 'veicul': 'veiculos',
+        'tel': 'telefone', 'telef': 'telefone', 'fone': 'telefone',
+        'tels': 'telefones', 'telecom': 'telecomunicacoes',
+        'hon': 'honorarios', 'honor': 'honorarios', 'hons': 'honorarios',
+        'contab': 'contabeis', 'ctb': 'contabeis', 'ctbl': 'contabeis',
+        'adv': 'advocaticios', 'advoc': 'advocaticios',
+        'advocat': 'advocaticios',
+        'imp': 'impostos', 'impost': 'impostos', 'imps': 'impostos',
+        'trib': 'tributos', 'tribs': 'tributos',
+        'contrib': 'contribuicao', 'contribs': 'contribuicoes',
+        'prev': 'previdencia', 'previd': 'previdenciarios',
+        'soc': 'sociais', 'socs': 'sociais',
+        'func': 'funcionarios', 'funcs': 'funcionarios',
+        'funcion': 'funcionarios', 'colab': 'colaboradores',
+        'emp': 'emprestimos', 'empr': 'emprestimos',
+        'emprest': 'emprestimos', 'emprests': 'emprestimos',
+        'financiam': 'financiamentos', 'financs': 'financiamentos',
+        'equip': 'equipamentos', 'equips': 'equipamentos',
+        'eqptos': 'equipamentos', 'eqpto': 'equipamento',
+        'maq': 'maquinas', 'maqs': 'maquinas',
+        'info': 'informatica', 'inform': 'informatica',
+        'informat': 'informatica',
+        'publ': 'publicidade', 'public': 'publicidade',
+        'propag': 'propaganda', 'prop': 'propaganda', 'mkt': 'marketing',
+        'vt': 'vale transporte', 'vr': 'vale refeicao',
+        'va': 'vale alimentacao',
+        'desc': 'descontos', 'descs': 'descontos',
+        'dev': 'devolucoes', 'devol': 'devolucoes', 'devs': 'devolucoes',
+        'comiss': 'comissoes', 'comis': 'comissoes',
+        'pgto': 'pagamento', 'pgtos': 'pagamentos', 'pagto': 'pagamento',
+        'pagtos': 'pagamentos', 'pg': 'pagos', 'pgs': 'pagos',
+        'obt': 'obtidos', 'conc': 'concedidos', 'rend': 'rendimentos',
+        'rends': 'rendimentos', 'aplic': 'aplicacoes',
+        'aplics': 'aplicacoes', 'ativ': 'ativo', 'imob': 'imobilizado',
+        'deprec': 'depreciacao', 'amort': 'amortizacao',
+        'alug': 'aluguel', 'alugs': 'alugueis',
+        'energ': 'energia', 'eletr': 'eletrica',
+        'refeic': 'refeicao', 'alim': 'alimentacao',
+        'aliment': 'alimentacao',
+        'transp': 'transporte', 'locom': 'locomocao',
+        'hosp': 'hospedagem', 'viag': 'viagens', 'estac': 'estacionamento',
+        'assist': 'assistencia', 'med': 'medica', 'odont': 'odontologica',
+        'trein': 'treinamento', 'treinam': 'treinamento',
+        'unif': 'uniformes', 'lic': 'licencas', 'licenc': 'licencas',
+        'sist': 'sistemas', 'softw': 'software', 'sw': 'software',
+        'cx': 'caixa', 'terc': 'terceiros', 'tercs': 'terceiros',
+        'op': 'operacionais', 'oper': 'operacionais',
+        'operac': 'operacionais', 'outr': 'outras', 'outs': 'outras',
+        'div': 'diversas', 'diver': 'diversas', 'divs': 'diversas',
+        'ger': 'gerais', 'mun': 'municipais', 'munic': 'municipais',
+        'fed': 'federais', 'issqn': 'iss', 'iptu': 'iptu',
+        '13o': 'decimo terceiro', '13': 'decimo terceiro',
+        'ir': 'imposto renda',
+        'cofins': 'cofins', 'csl': 'csll', 'dep': 'depreciacao',
+        'ant': 'antecipacao', 'adiant': 'adiantamento',
+        'fornec': 'fornecedores', 'forn': 'fornecedores',
+        'cli': 'clientes', 'clis': 'clientes',
+        'prod': 'produtos', 'prods': 'produtos',
+        'limp': 'limpeza', 'segur': 'seguranca', 'vig': 'vigilancia',
+        'cond': 'condominio', 'condom': 'condominio',
+        'assin': 'assinaturas', 'assinat': 'assinaturas',
+        'indeniz': 'indenizacoes', 'resc': 'rescisoes',
+        'rescis': 'rescisoes', 'ferias': 'ferias',
+        'hr': 'horas', 'hrs': 'horas', 'ext': 'extras',
+        'extr': 'extras', 'jur': 'juridicos', 'juridic': 'juridicos',
+        'cart': 'cartao', 'cred': 'credito', 'deb': 'debito',
+        'adq': 'adquirente', 'maquin': 'maquininha',
+        'pj': 'pessoa juridica', 'pf': 'pessoa fisica',
+        }.items()})
+_MAX_ABBREVIATION = max(map(len, ABBREVIATIONS))
+
+_CODE_PREFIX = re.compile(
+    r'^\s*(?:\d+(?:[.\-]\d+)+\.?|\d+\s*[-–—:)])\s*[-–—:)]?\s*(?=\D)')
+_SHORT_FORMS = [
+    (re.compile(r'\bc\s*/\s*'), ' com '),
+    (re.compile(r'\bs\s*/\s*'), ' sobre '),
+    (re.compile(r'\bp\s*/\s*'), ' para '),
+    (re.compile(r'&'), ' e '),
+    (re.compile(r'\bpro[\s-]+labore\b'), 'prolabore'),
+    ]
+_WORD = re.compile(r'[a-z0-9]+')
+_ACRONYM = re.compile(r'\b[A-Z]{2,}\b')
+
+
+def strip_accents(text):
+    return ''.join(
+        c for c in unicodedata.normalize('NFKD', text)
+        if not unicodedata.combining(c))
+
+
+def _stem(token):
+    "A light Portuguese stemmer: plural, then gender, of words over 3 letters"
+    if len(token) <= 3 or not token.isalpha():
+        return token
+    for suffix, replacement in [
+            ('coes', 'cao'), ('oes', 'ao'), ('aes', 'ao'), ('ais', 'al'),
+            ('eis', 'el'), ('ns', 'm'), ('res', 'r'), ('zes', 'z'),
+            ('ses', 's')]:
+        if token.endswith(suffix):
+            token = token[:-len(suffix)] + replacement
+            break
+    else:
+        if token.endswith('s') and not token.endswith('ss'):
+            token = token[:-1]
+    if token.endswith('il') and len(token) > 4:
+        token = token[:-2] + 'el'
+    if len(token) > 4 and token[-1] in 'ao' and not token.endswith('ao'):
+        token = token[:-1]
+    return token
+
+
+@lru_cache(maxsize=65536)
+def tokens(text):
+    """Return the normalised tokens of text: no case, accents, code prefix,
+    stop words nor plurals; abbreviations expanded"""
+    if not text:
+        return ()
+    acronyms = set()
+    if not text.isupper():
+        acronyms = {strip_accents(a).lower() for a in _ACRONYM.findall(text)}
+    text = _CODE_PREFIX.sub('', text)
+    text = strip_accents(text).lower()
+    text = text.replace('º', 'o').replace('ª', 'a')
+    text = re.sub(r'(\w)\.(?=\w)', r'\1 ', text)
+    for pattern, replacement in _SHORT_FORMS:
+        text = pattern.sub(replacement, text)
+    words = _WORD.findall(text)
+    expanded = []
+    i = 0
+    while i < len(words):
+        for size in range(min(_MAX_ABBREVIATION, len(words) - i), 0, -1):
+            key = tuple(words[i:i + size])
+            if key in ABBREVIATIONS:
+                expanded.extend(
+                    (w, False) for w in ABBREVIATIONS[key].split())
+                i += size
+                break
+        else:
+            expanded.append((words[i], words[i] in acronyms))
+            i += 1
+    result = tuple(
+        _stem(w) for w, acronym in expanded
+        if acronym or w not in STOP_WORDS)
+    if not result:
+        result = tuple(_stem(w) for w, _ in expanded)
+    return result
+
+
+def normalise(text):
+    "Return text as the engine compares it"
+    return ' '.join(_drop_weak(tokens(text)))
+
+
+def _drop_weak(words):
+    strong = [w for w in words if w not in WEAK_WORDS]
+    return strong if strong else list(words)
+
+
+def compatible(category_kind, account_kind):
+    """Tell whether an account of account_kind ('revenue', 'expense' or
+    'other') may be suggested for a category of category_kind"""
+    if category_kind in {'revenue', 'expense'}:
+        return account_kind == category_kind
+    return True
+
+
+def load_synonyms(path=SYNONYMS_PATH):
+    """Return [(group label, [terms])] from a CSV of group,term rows (a
+    group's first row names it; # starts a comment)"""
+    groups = {}
+    with open(path, encoding='utf-8', newline='') as file:
+        for row in csv.reader(file):
+            if not row or row[0].startswith('#') or len(row) < 2:
+                continue
+            group, term = row[0].strip(), row[1].strip()
+            if group == 'group' and term == 'term':
+                continue
+            if group and term:
+                groups.setdefault(group, []).append(term)
+    return list(groups.items())
+
+
+@dataclass
+class Account:
+    "A candidate: id, name and kind ('revenue', 'expense' or 'other')"
+    id: object
+    name: str
+    kind: str = 'other'
+
+
+@dataclass
+class Category:
+    """An external category to map
+
+    usage and party_usage count, per account id, the entries of the
+    category and those of the parties of its titles."""
+    key: object
+    name: str
+    kind: str = None
+    usage: dict = field(default_factory=dict)
+    party_usage: dict = field(default_factory=dict)
+    excluded: frozenset = frozenset()
+
+
+@dataclass
+class Suggestion:
+    """A ranked candidate with its score (0–100) and the reasons, as
+    (code, value…) tuples: ('name', 92), ('synonym', 97, 'Pessoal'),
+    ('usage', 14), ('party_usage', 3); similarity, of the names, breaks
+    the ties"""
+    key: object
+    account: object
+    score: float
+    reasons: tuple = ()
+    similarity: float = field(default=0., compare=False)
+
+
+class _Text:
+    """The compared forms of a name
+
+    slots: its words and synonym phrases in order, as (groups, word) where
+    groups is {group: strength} or None: a phrase has its groups (with
+    their families) and no word; a word of the terms of some groups (a
+    keyword) has both, weaker; another word has no groups."""
+    __slots__ = ('plain', 'sorted_plain', 'slots', 'groups', 'keys',
+        'sorted_canonical')
+
+    def __init__(self, words, slots, group_token):
+        self.plain = ' '.join(_drop_weak(words))
+        self.sorted_plain = ' '.join(sorted(self.plain.split()))
+        self.slots = slots
+        self.groups = frozenset().union(
+            *(g.keys() for g, _ in slots if g is not None))
+        canonical = []
+        for groups, word in slots:
+            if word is not None:
+                canonical.append(word)
+            if groups is not None:
+                canonical.extend(group_token(g) for g in sorted(groups))
+        canonical = _drop_weak(canonical)
+        self.sorted_canonical = ' '.join(sorted(canonical))
+        self.keys = frozenset(self.plain.split()) | frozenset(canonical)
+
+
+class Suggester:
+    """Rank accounts for categories
+
+    accounts: the Account candidates, which must all be able to take
+    entries; synonyms: [(label, [terms])] groups, by default the shipped
+    Brazilian table.  A group whose label starts with "Família" is a broad
+    one: it relates the specific groups that share a term with it to
+    broader accounts, at a lower score."""
+    candidates_per_scorer = 12
+    candidates_by_words = 15
+    name_set_weight = 0.6
+    synonym_set_weight = 0.8
+    synonym_factor = 0.96
+    keyword_strength = 0.9
+    generic_strength = 0.95
+    family_strength = 0.83
+    # a keyword hints at the groups that use it at least this share of the
+    # times the group that uses it most does
+    keyword_share = 0.34
+    keyword_groups = 2
+    # how much the history closes the gap to 100: count / (count + half)
+    usage_weight = 1.
+    usage_half = 1
+    party_usage_weight = 0.7
+    party_usage_half = 2
+
+    def __init__(self, accounts, synonyms=None):
+        if synonyms is None:
+            synonyms = load_synonyms()
+        self._compile_synonyms(synonyms)
+        self.accounts = list(accounts)
+        self._texts = [self._text(a.name) for a in self.accounts]
+        self._by_kind = {}
+        for kind in ['revenue', 'expense', 'other']:
+            indexes = [
+                i for i, a in enumerate(self.accounts)
+                if compatible(kind, a.kind)]
+            postings = {}
+            for position, i in enumerate(indexes):
+                for key in self._texts[i].keys:
+                    postings.setdefault(key, []).append(position)
+            self._by_kind[kind] = (
+                indexes,
+                [self._texts[i].sorted_plain for i in indexes],
+                [self._texts[i].sorted_canonical for i in indexes],
+                postings)
+        self._index = {a.id: i for i, a in enumerate(self.accounts)}
+
+    def _compile_synonyms(self, synonyms):
+        synonyms = [(label, terms) for label, terms in synonyms if terms]
+        # the specific groups first: the lowest shared group is the best
+        synonyms.sort(key=lambda g: is_family(g[0]))
+        self._labels = [label for label, _ in synonyms]
+        self._families = {
+            i for i, (label, _) in enumerate(synonyms) if is_family(label)}
+        phrases = {}
+        for group, (_, terms) in enumerate(synonyms):
+            for term in terms:
+                key = tokens(term)
+                if key:
+                    phrases.setdefault(key, set()).add(group)
+        # a phrase of a specific group belongs to the families of its group
+        self._families_of = {}
+        for groups in phrases.values():
+            families = groups & self._families
+            for group in groups - self._families:
+                self._families_of.setdefault(group, set()).update(families)
+        # the words of the terms of specific groups hint at them
+        uses = {}
+        for key, groups in phrases.items():
+            for word in set(key):
+                if len(word) > 2 and word not in WEAK_WORDS:
+                    counts = uses.setdefault(word, {})
+                    for group in groups - self._families:
+                        counts[group] = counts.get(group, 0) + 1
+        self._phrases = {}
+        for key, groups in phrases.items():
+            # a single word that many groups use is weak evidence
+            strength = (self.generic_strength
+                if len(key) == 1
+                and len(uses.get(key[0], ())) > self.keyword_groups
+                else 1.)
+            self._phrases[key] = self._with_families(
+                dict.fromkeys(groups, strength))
+        self._max_phrase = max(map(len, self._phrases), default=0)
+        self._keywords = {}
+        for word, counts in uses.items():
+            if not counts:
+                continue
+            most = max(counts.values())
+            hinted = {g: c / most for g, c in counts.items()
+                if c / most >= self.keyword_share}
+            if len(hinted) <= self.keyword_groups:
+                self._keywords[word] = self._with_families({
+                        g: self.keyword_strength * share
+                        for g, share in hinted.items()})
+
+    def _with_families(self, groups):
+        "Add to {group: strength} the families of the groups"
+        result = dict(groups)
+        for group, strength in groups.items():
+            for family in self._families_of.get(group, ()):
+                result[family] = max(result.get(family, 0), strength)
+        return result
+
+    @staticmethod
+    def _group_token(group):
+        # a word of one private-use character repeated: two groups share no
+        # character, so the similarity of their tokens is nil
+        return chr(0xE000 + group % 6400) * 8
+
+    def _text(self, name):
+        words = tokens(name)
+        slots = []
+        i = 0
+        while i < len(words):
+            for size in range(
+                    min(self._max_phrase, len(words) - i), 0, -1):
+                found = self._phrases.get(words[i:i + size])
+                if found:
+                    slots.append((found, None))
+                    i += size
+                    break
+            else:
+                slots.append((self._keywords.get(words[i]), words[i]))
+                i += 1
+        return _Text(words, slots, self._group_token)
+
+    def _similarity(self, a, b, weight=None):
+        "Mix the set and sort ratios of the words of a and b"
+        if not a or not b:
+            return 0.
+        if weight is None:
+            weight = self.name_set_weight
+        return (weight * fuzz.token_set_ratio(a, b)
+            + (1 - weight) * fuzz.token_sort_ratio(a, b))
+
+    def _render(self, text, shared):
+        """Return the canonical form of text against another that shares
+        the groups shared, and {group used: factor of its best match}"""
+        words, used = [], {}
+        for groups, word in text.slots:
+            common = groups.keys() & shared if groups else None
+            if not common:
+                if word is not None:
+                    words.append(word)
+                else:
+                    words.append(self._group_token(min(groups)))
+                continue
+            # the strongest group, a specific one before a broad one
+            group = max(common, key=lambda g: (
+                    groups[g] * (self.family_strength
+                        if g in self._families else 1.), -g))
+            token = self._group_token(group)
+            # two words hinting at the same group are one match
+            if token not in words:
+                words.append(token)
+            used[group] = max(used.get(group, 0), groups[group])
+        return ' '.join(_drop_weak(words)), used
+
+    def suggest(self, categories, limit=1, min_score=0):
+        """Return {category key: [Suggestion]} best first, at most limit
+        per category and none under min_score"""
+        result = {}
+        for category in categories:
+            result[category.key] = self.rank(
+                category, limit=limit, min_score=min_score)
+        return result
+
+    def rank(self, category, limit=1, min_score=0):
+        "Return the best Suggestions for the category"
+        kind = category.kind if category.kind in {
+            'revenue', 'expense'} else 'other'
+        indexes, plains, canonicals, postings = self._by_kind[kind]
+        if not indexes:
+            return []
+        text = self._text(category.name or '')
+        candidates = set()
+        count = self.candidates_per_scorer
+        # token_sort_ratio is the ratio of the sorted words
+        for query, choices in [
+                (' '.join(sorted(text.plain.split())), plains),
+                (text.sorted_canonical, canonicals),
+                ]:
+            if not query:
+                continue
+            for _, _, position in process.extract(
+                    query, choices, scorer=fuzz.ratio, processor=None,
+                    limit=count, score_cutoff=1):
+                candidates.add(indexes[position])
+        # the accounts that share the rarest words or synonyms
+        overlap = {}
+        for key in text.keys:
+            positions = postings.get(key, ())
+            if positions:
+                weight = 1 / len(positions)
+                for position in positions:
+                    overlap[position] = overlap.get(position, 0) + weight
+        for position in sorted(overlap, key=overlap.__getitem__,
+                reverse=True)[:self.candidates_by_words]:
+            candidates.add(indexes[position])
+        for usage in [category.usage, category.party_usage]:
+            for account_id in usage or {}:
+                index = self._index.get(account_id)
+                if index is not None and compatible(
+                        kind, self.accounts[index].kind):
+                    candidates.add(index)
+        suggestions = []
+        for index in candidates:
+            account = self.accounts[index]
+            if account.id in category.excluded:
+                continue
+            suggestion = self._score(category, text, index)
+            if suggestion.score >= min_score:
+                suggestions.append(suggestion)
+        suggestions.sort(key=lambda s: (
+                -s.score, -s.similarity,
+                self._texts[self._index[s.account]].plain, str(s.account)))
+        return suggestions[:limit] if limit else suggestions
+
+    def _score(self, category, text, index):
+        account = self.accounts[index]
+        other = self._texts[index]
+        name = self._similarity(text.plain, other.plain)
+        reasons = []
+        shared = text.groups & other.groups
+        synonym, label = 0., None
+        if shared:
+            # a keyword is weaker than a phrase, a broad group than a
+            # specific one; the best match of a group sets the factor
+            mine, used = self._render(text, shared)
+            theirs, used_other = self._render(other, shared)
+            strength, group = max(
+                ((used[g] * used_other[g]
+                        * (self.family_strength if g in self._families
+                            else 1.), -g)
+                    for g in used.keys() & used_other.keys()),
+                default=(0., None))
+            if strength:
+                synonym = self.synonym_factor * strength * self._similarity(
+                    mine, theirs, self.synonym_set_weight)
+                label = self._labels[-group]
+        if synonym > name:
+            base = synonym
+            reasons.append(('synonym', round(synonym), label))
+        else:
+            base = name
+            reasons.append(('name', round(name)))
+        boost = 0.
+        used = (category.usage or {}).get(account.id, 0)
+        if used:
+            boost = self.usage_weight * used / (used + self.usage_half)
+            reasons.append(('usage', used))
+        party_used = (category.party_usage or {}).get(account.id, 0)
+        if party_used:
+            boost = max(boost, self.party_usage_weight * party_used / (
+                    party_used + self.party_usage_half))
+            reasons.append(('party_usage', party_used))
+        score = base + (100 - base) * boost
+        return Suggestion(
+            category.key, account.id, round(min(100., score), 1),
+            tuple(reasons), name)
+
+
+def is_family(label):
+    "Tell whether a synonym group is a broad one (a família)"
+    return strip_accents(label or '').lower().startswith(
+        ('familia', 'family'))
+
+
+def describe(reasons, labels=None):
+    """Return an English description of reasons, for logs and the bench
+    (the mapping model translates them)"""
+    labels = labels or {
+        'name': "similar name %s%%",
+        'synonym': "synonym %s%% (%s)",
+        'usage': "used %s times for this category",
+        'party_usage': "used %s times for its suppliers or customers",
+        }
+    return '; '.join(labels[r[0]] % r[1:] for r in reasons)

@@ -1,0 +1,261 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"The suggestion engine alone: no database"
+import unittest
+
+from novagestao_integrations_base.suggest import (
+    Account, Category, Suggester, compatible, describe, is_family,
+    load_synonyms, normalise, tokens)
+
+CHART = [
+    Account(1, "Folha de Pagamento", 'expense'),
+    Account(2, "Pró-labore", 'expense'),
+    Account(3, "Aluguel de Imóveis", 'expense'),
+    Account(4, "Energia Elétrica", 'expense'),
+    Account(5, "Tarifas Bancárias", 'expense'),
+    Account(6, "Juros Passivos", 'expense'),
+    Account(7, "ICMS sobre Vendas", 'expense'),
+    Account(8, "ICMS Substituição Tributária", 'expense'),
+    Account(9, "INSS", 'expense'),
+    Account(10, "ISS sobre Serviços", 'expense'),
+    Account(11, "Material de Expediente", 'expense'),
+    Account(20, "Vendas de Mercadorias", 'revenue'),
+    Account(21, "Receita de Prestação de Serviços", 'revenue'),
+    Account(22, "Juros Recebidos", 'revenue'),
+    Account(23, "Aluguéis Recebidos", 'revenue'),
+    Account(30, "Empréstimos e Financiamentos", 'other'),
+    Account(31, "Bancos Conta Movimento", 'other'),
+    ]
+NAMES = {a.id: a.name for a in CHART}
+
+
+class NormaliseTestCase(unittest.TestCase):
+    "Normalisation of Portuguese accounting names"
+
+    def test_case_and_accents(self):
+        self.assertEqual(
+            normalise("DESPESAS COM PESSOAL"),
+            normalise("despesas com pessoal"))
+        self.assertEqual(normalise("Água"), normalise("agua"))
+        self.assertEqual(normalise("Prestação"), normalise("PRESTACAO"))
+
+    def test_code_prefix(self):
+        self.assertEqual(
+            normalise("2.01.03 – Despesas com Pessoal"),
+            normalise("Despesas com Pessoal"))
+        self.assertEqual(
+            normalise("3.1.1.01 Salários"), normalise("Salários"))
+        # a number that is part of the name stays
+        self.assertNotEqual(normalise("13º Salário"), normalise("Salário"))
+
+    def test_stop_words_and_plurals(self):
+        self.assertEqual(
+            normalise("Despesa de Aluguel"),
+            normalise("Despesas com Aluguéis"))
+        self.assertEqual(normalise("Comissões"), normalise("Comissão"))
+        self.assertEqual(normalise("Encargos Sociais"),
+            normalise("encargo social"))
+        self.assertEqual(normalise("Bancários"), normalise("Bancárias"))
+
+    def test_abbreviations(self):
+        self.assertEqual(
+            normalise("Desp. Bancárias"), normalise("Despesas Bancárias"))
+        self.assertEqual(
+            tokens("Rec. de Vendas"), tokens("Receitas de Vendas"))
+        self.assertEqual(
+            normalise("Juros Rec."), normalise("Juros Recebidos"))
+        self.assertEqual(
+            normalise("Mat. Escritório"), normalise("Material de Escritório"))
+        self.assertEqual(
+            normalise("Frete s/ Compras"), normalise("Frete sobre Compras"))
+        self.assertEqual(
+            normalise("Encargos c/ Pessoal"),
+            normalise("Encargos com Pessoal"))
+        self.assertEqual(normalise("VT"), normalise("Vale Transporte"))
+        self.assertEqual(normalise("13º Salário"),
+            normalise("Décimo Terceiro Salário"))
+
+    def test_acronym_is_not_a_stop_word(self):
+        "DAS (the Simples Nacional slip) is not the article 'das'"
+        self.assertEqual(tokens("DAS"), ('das',))
+        self.assertEqual(tokens("Guia DAS"), ('guia', 'das'))
+        self.assertEqual(tokens("Guia das Despesas"), ('guia', 'despes'))
+
+    def test_empty(self):
+        self.assertEqual(normalise(''), '')
+        self.assertEqual(normalise(None), '')
+
+
+class SynonymTableTestCase(unittest.TestCase):
+    "The shipped table of Brazilian accounting synonyms"
+
+    def test_shipped_table(self):
+        groups = dict(load_synonyms())
+        self.assertGreater(len(groups), 80)
+        for label, terms in groups.items():
+            self.assertTrue(terms, label)
+        for term in ["Despesas com Pessoal", "Folha de Pagamento",
+                "Salários e Encargos"]:
+            self.assertIn(term.lower(), groups['Folha de pagamento'])
+        self.assertIn('receita de vendas', groups['Vendas de mercadorias'])
+
+    def test_family(self):
+        self.assertTrue(is_family("Família: pessoal"))
+        self.assertTrue(is_family("familia de impostos"))
+        self.assertFalse(is_family("Folha de pagamento"))
+
+
+class SuggesterTestCase(unittest.TestCase):
+    "Ranking, type safety and reasons"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.suggester = Suggester(CHART)
+
+    def best(self, name, kind, suggester=None, **values):
+        suggestions = (suggester or self.suggester).rank(
+            Category(name, name, kind, **values), limit=None)
+        return suggestions
+
+    def assertBest(self, name, kind, expected, **values):
+        suggestions = self.best(name, kind, **values)
+        self.assertTrue(suggestions, name)
+        self.assertEqual(
+            NAMES[suggestions[0].account], expected,
+            "%s: %s" % (name, [
+                    (NAMES[s.account], s.score, s.reasons)
+                    for s in suggestions[:3]]))
+        return suggestions[0]
+
+    def test_exact_name(self):
+        best = self.assertBest(
+            "Energia Elétrica", 'expense', "Energia Elétrica")
+        self.assertEqual(best.score, 100)
+        self.assertEqual(best.reasons, (('name', 100),))
+
+    def test_similar_name(self):
+        best = self.assertBest(
+            "Material Expediente Filial", 'expense', "Material de Expediente")
+        self.assertEqual(best.reasons[0][0], 'name')
+        self.assertLess(best.score, 100)
+
+    def test_synonyms(self):
+        best = self.assertBest(
+            "Despesas com Pessoal", 'expense', "Folha de Pagamento")
+        code, score, label = best.reasons[0]
+        self.assertEqual((code, label), ('synonym', "Folha de pagamento"))
+        self.assertEqual(score, round(best.score))
+        self.assertBest(
+            "Receita de Vendas", 'revenue', "Vendas de Mercadorias")
+        self.assertBest("Conta de Luz", 'expense', "Energia Elétrica")
+        self.assertBest("Papelaria", 'expense', "Material de Expediente")
+        self.assertBest("Juros Pagos", 'expense', "Juros Passivos")
+
+    def test_abbreviated_category(self):
+        self.assertBest("Desp. Bancárias", 'expense', "Tarifas Bancárias")
+        self.assertBest("Rec. Serviços", 'revenue',
+            "Receita de Prestação de Serviços")
+
+    def test_short_acronyms_match_their_synonyms_not_their_spelling(self):
+        "ISS is not INSS although the names differ by one letter"
+        self.assertBest("ISS", 'expense', "ISS sobre Serviços")
+        self.assertBest("INSS", 'expense', "INSS")
+
+    def test_ties_go_to_the_closer_name(self):
+        self.assertBest("ICMS", 'expense', "ICMS sobre Vendas")
+
+    def test_revenue_never_gets_an_expense_account(self):
+        for name in ["Juros", "Aluguel", "Folha de Pagamento",
+                "Energia Elétrica", "Tarifas Bancárias"]:
+            for suggestion in self.best(name, 'revenue'):
+                account = self.suggester.accounts[
+                    self.suggester._index[suggestion.account]]
+                self.assertEqual(account.kind, 'revenue', name)
+        self.assertBest("Juros", 'revenue', "Juros Recebidos")
+        self.assertBest("Aluguel", 'revenue', "Aluguéis Recebidos")
+
+    def test_expense_never_gets_a_revenue_account(self):
+        for name in ["Vendas de Mercadorias", "Juros Recebidos",
+                "Receita de Serviços"]:
+            for suggestion in self.best(name, 'expense'):
+                self.assertNotEqual(
+                    self.suggester.accounts[
+                        self.suggester._index[suggestion.account]].kind,
+                    'revenue', name)
+        self.assertBest("Juros", 'expense', "Juros Passivos")
+
+    def test_other_may_get_any_account(self):
+        self.assertBest(
+            "Empréstimos Bancários", 'other',
+            "Empréstimos e Financiamentos")
+        self.assertBest("Energia", 'other', "Energia Elétrica")
+        self.assertBest("Energia", None, "Energia Elétrica")
+
+    def test_compatible(self):
+        self.assertTrue(compatible('revenue', 'revenue'))
+        self.assertFalse(compatible('revenue', 'expense'))
+        self.assertFalse(compatible('revenue', 'other'))
+        self.assertFalse(compatible('expense', 'revenue'))
+        self.assertTrue(compatible('other', 'revenue'))
+        self.assertTrue(compatible(None, 'expense'))
+
+    def test_usage_history(self):
+        "Usage raises an account and says how often it was used"
+        name = "Serviços Diversos"
+        without = self.best(name, 'expense')
+        used = self.assertBest(
+            name, 'expense', "Aluguel de Imóveis", usage={3: 14})
+        self.assertIn(('usage', 14), used.reasons)
+        self.assertGreater(used.score, max(
+                s.score for s in without if s.account == 3))
+        # the parties' history is weaker: it lifts an unrelated name only
+        party = self.assertBest(
+            "Compras Avulsas", 'expense', "Energia Elétrica",
+            party_usage={4: 5})
+        self.assertIn(('party_usage', 5), party.reasons)
+        self.assertBest(
+            "ISS", 'expense', "ISS sobre Serviços", party_usage={4: 5})
+
+    def test_usage_of_incompatible_account_is_ignored(self):
+        for suggestion in self.best(
+                "Vendas", 'revenue', usage={1: 50}, party_usage={2: 9}):
+            self.assertNotIn(suggestion.account, {1, 2})
+
+    def test_excluded_accounts(self):
+        best = self.best("Energia Elétrica", 'expense', excluded={4})
+        self.assertNotIn(4, [s.account for s in best])
+
+    def test_score_range_and_limits(self):
+        result = self.suggester.suggest([
+                Category('a', "Energia", 'expense'),
+                Category('b', "Xyzzy Plugh", 'expense'),
+                ], limit=2, min_score=50)
+        self.assertEqual(len(result['a']), 1)
+        self.assertEqual(NAMES[result['a'][0].account], "Energia Elétrica")
+        self.assertEqual(result['b'], [])
+        for suggestion in self.best("Energia", 'expense'):
+            self.assertGreaterEqual(suggestion.score, 0)
+            self.assertLessEqual(suggestion.score, 100)
+
+    def test_user_synonyms(self):
+        "Groups of the user extend the shipped table"
+        name = "Gastos com Plataforma Xpto"
+        suggester = Suggester(CHART)
+        self.assertNotEqual(
+            NAMES[self.best(name, 'expense', suggester)[0].account],
+            "Tarifas Bancárias")
+        suggester = Suggester(CHART, synonyms=load_synonyms() + [
+                ("Plataforma", ["plataforma xpto", "tarifas bancárias"])])
+        best = self.best(name, 'expense', suggester)[0]
+        self.assertEqual(NAMES[best.account], "Tarifas Bancárias")
+        self.assertEqual(best.reasons[0][0], 'synonym')
+
+    def test_describe(self):
+        self.assertEqual(
+            describe((('name', 92), ('usage', 14))),
+            "similar name 92%; used 14 times for this category")
+
+    def test_empty_chart(self):
+        self.assertEqual(Suggester([]).rank(
+                Category(1, "Energia", 'expense')), [])
