@@ -61,7 +61,9 @@ def set_up(database, sandbox_url):
             return companies[0].id
         print("Creating the demo company %s (BRL, chart of accounts, "
             "fiscal years, São Paulo time)" % COMPANY_NAME)
-        return create_brazilian_company(COMPANY_NAME).id
+        company = create_brazilian_company(COMPANY_NAME)
+        add_result_accounts(company)
+        return company.id
     company_id = run_committed(database, create_company)
 
     with Transaction().start(database, 0) as transaction:
@@ -105,6 +107,40 @@ def set_up(database, sandbox_url):
         transaction.commit()
         print_integration(integration)
         return integration.id
+
+
+def add_result_accounts(company):
+    """Add the revenue and expense accounts of a Brazilian retailer's chart
+    (plano de contas) next to those of the generic chart"""
+    import csv
+    import os
+
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    pool = Pool()
+    Account = pool.get('account.account')
+    path = os.path.join(
+        os.path.dirname(__file__), 'data', 'plano_de_contas_demo.csv')
+    with Transaction().set_context(company=company.id):
+        templates = {
+            'revenue': Account.search([
+                    ('company', '=', company.id),
+                    ('type.revenue', '=', True),
+                    ], limit=1)[0],
+            'expense': Account.search([
+                    ('company', '=', company.id),
+                    ('type.expense', '=', True),
+                    ], limit=1)[0],
+            }
+        with open(path, encoding='utf-8') as file:
+            accounts = [
+                Account(
+                    company=company, code=row['code'], name=row['name'],
+                    type=templates[row['kind']].type,
+                    parent=templates[row['kind']].parent)
+                for row in csv.DictReader(file)]
+        Account.save(accounts)
 
 
 def print_integration(integration):
