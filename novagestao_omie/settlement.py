@@ -98,21 +98,17 @@ class OmieAccounts:
 
     def clearing(self, bank_account_id):
         "The account where the settlements of the bank account wait"
-        pool = Pool()
-        Account = pool.get('account.account')
         account = self._bound(CLEARING_KIND, bank_account_id)
         if account:
             return account
         journal = self.journal(bank_account_id)
         if not journal:
             return None
-        bank = journal.account
-        account = Account(
-            name=gettext('novagestao_omie.msg_clearing_account_name',
+        account = self._create_account_beside(
+            journal.account,
+            gettext('novagestao_omie.msg_clearing_account_name',
                 bank=journal.name),
-            company=self.company, type=bank.type, parent=bank.parent,
-            code=None, reconcile=True)
-        account.save()
+            reconcile=True)
         return self._bind(CLEARING_KIND, bank_account_id, account)
 
     def payment_method(self, bank_account_id):
@@ -142,37 +138,37 @@ class OmieAccounts:
     def financial(self, side):
         """The account of interest, fines and discounts:
         side is 'revenue' or 'expense'"""
-        pool = Pool()
-        Account = pool.get('account.account')
         external_id = 'financial_%s' % side
         account = self._bound(ACCOUNT_KIND, external_id)
         if account:
             return account
-        sibling = self._sibling([('type.%s' % side, '=', True)])
-        account = Account(
-            name=gettext('novagestao_omie.msg_financial_%s_name' % side),
-            company=self.company, type=sibling.type, parent=sibling.parent,
-            code=None, reconcile=False)
-        account.save()
+        account = self._create_account_beside(
+            self._sibling([('type.%s' % side, '=', True)]),
+            gettext('novagestao_omie.msg_financial_%s_name' % side))
         return self._bind(ACCOUNT_KIND, external_id, account)
 
     def transfer(self, bank_account_id):
         "The transit account of the transfers between bank accounts"
-        pool = Pool()
-        Account = pool.get('account.account')
         account = self._bound(ACCOUNT_KIND, 'transfer')
         if account:
             return account
         journal = self.journal(bank_account_id)
         if not journal:
             return None
-        bank = journal.account
-        account = Account(
-            name=gettext('novagestao_omie.msg_transfer_account_name'),
-            company=self.company, type=bank.type, parent=bank.parent,
-            code=None, reconcile=False)
-        account.save()
+        account = self._create_account_beside(
+            journal.account,
+            gettext('novagestao_omie.msg_transfer_account_name'))
         return self._bind(ACCOUNT_KIND, 'transfer', account)
+
+    def _create_account_beside(self, sibling, name, reconcile=False):
+        "Create an account of the sibling's type under the sibling's parent"
+        pool = Pool()
+        Account = pool.get('account.account')
+        account = Account(
+            name=name, company=self.company, type=sibling.type,
+            parent=sibling.parent, code=None, reconcile=reconcile)
+        account.save()
+        return account
 
     def _sibling(self, domain):
         pool = Pool()
