@@ -16,7 +16,7 @@ from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction
 
-from .tools import DBTestCase, get_brl
+from .tools import DBTestCase, create_integration_user, get_brl
 
 TEST_CONNECTOR = ('test', "Test")
 
@@ -333,10 +333,6 @@ class IntegrationsBaseAccessTestCase(DBTestCase):
     def setUp(self):
         super().setUp()
         with Transaction().start(DB_NAME, 0) as transaction:
-            pool = Pool()
-            Group = pool.get('res.group')
-            User = pool.get('res.user')
-            ModelData = pool.get('ir.model.data')
             company = create_company(currency=get_brl())
             other_company = create_company(
                 name="Other", currency=get_brl())
@@ -345,15 +341,8 @@ class IntegrationsBaseAccessTestCase(DBTestCase):
             with set_company(other_company):
                 self.other_id = create_integration(
                     other_company, name="Other").id
-            user_group = Group(ModelData.get_id(
-                    'novagestao_integrations_base', 'group_integration'))
-            users = User.create([{
-                        'login': login, 'name': login,
-                        'companies': [('add', [company.id])],
-                        'company': company.id,
-                        'groups': [('add', [user_group.id])],
-                        } for login in ['integration_user_%s' % company.id]])
-            self.user_id = users[0].id
+            self.user_id = create_integration_user(
+                company, 'integration_user').id
             transaction.commit()
 
     def test_user_reads_but_cannot_write(self):

@@ -93,6 +93,20 @@ def create_fiscalyear(company, start):
     return fiscalyear
 
 
+def create_integration_user(company, login, group='group_integration'):
+    "Create a user of the company in one of the integrations groups"
+    pool = Pool()
+    Group = pool.get('res.group')
+    ModelData = pool.get('ir.model.data')
+    User = pool.get('res.user')
+    user = User(
+        login='%s_%s' % (login, company.id), name=login,
+        companies=[company], company=company,
+        groups=[Group(ModelData.get_id('novagestao_integrations_base', group))])
+    user.save()
+    return user
+
+
 def company_context(company):
     return Transaction().set_context(
         company=company.id, companies=[company.id])

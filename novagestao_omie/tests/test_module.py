@@ -10,7 +10,8 @@ from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction
 
-from novagestao_integrations_base.tests.tools import DBTestCase, get_brl
+from novagestao_integrations_base.tests.tools import (
+    DBTestCase, create_integration_user, get_brl)
 
 from ..omie.sandbox import Sandbox
 from .tools import start_sandbox
@@ -129,26 +130,15 @@ class OmieSecretTestCase(DBTestCase):
     def setUp(self):
         super().setUp()
         with Transaction().start(DB_NAME, 0) as transaction:
-            pool = Pool()
-            Group = pool.get('res.group')
-            User = pool.get('res.user')
-            ModelData = pool.get('ir.model.data')
             company = create_company(currency=get_brl())
             with set_company(company):
                 integration = create_omie_integration(
                     company, 'http://127.0.0.1:9')
             self.integration_id = integration.id
 
-            def user(login, group):
-                user = User(
-                    login='%s_%s' % (login, company.id), name=login,
-                    companies=[company], company=company,
-                    groups=[Group(ModelData.get_id(
-                                'novagestao_integrations_base', group))])
-                user.save()
-                return user.id
-            self.user_id = user('user', 'group_integration')
-            self.admin_id = user('admin', 'group_integration_admin')
+            self.user_id = create_integration_user(company, 'user').id
+            self.admin_id = create_integration_user(
+                company, 'admin', 'group_integration_admin').id
             transaction.commit()
 
     def read_secret(self, user_id):
