@@ -42,6 +42,7 @@ def main():
     print("\nChanged %d records in Omie (the sandbox)." % changed)
     ok = synchronise(
         args.database, integration_id, "Incremental sync") and ok
+    ok = recategorise(args.database, integration_id) and ok
     return 0 if ok else 1
 
 
@@ -262,6 +263,96 @@ def print_run(run):
         if len(errors) > 10:
             print("   … and %d more (Integrations > Sync Errors)"
                 % (len(errors) - 10))
+
+
+def recategorise(database, integration_id):
+    """Map the category of most posted titles to another account of the same
+    type, as a user would, and run the re-categorisation it queues; a run
+    of the demo that finds one done prints its report again
+    Return whether it is done"""
+    from sql.aggregate import Count
+
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    from trytond.worker import run_task
+
+    with Transaction().start(database, 0) as transaction:
+        # the tasks are the thread's, those queued before too
+        queued = set(transaction.tasks)
+        pool = Pool()
+        Account = pool.get('account.account')
+        Change = pool.get('integration.mapping.change')
+        Invoice = pool.get('account.invoice')
+        Line = pool.get('account.invoice.line')
+        Mapping = pool.get('integration.mapping')
+        changes = Change.search([('integration', '=', integration_id)])
+        if changes:
+            print("\nRe-categorisation (done by an earlier run)")
+            print_change(changes[0])
+            return changes[0].state == 'done'
+        mappings = {m.external_code: m for m in Mapping.search([
+                    ('integration', '=', integration_id),
+                    ('state', '=', 'confirmed'),
+                    ])}
+        line = Line.__table__()
+        invoice = Invoice.__table__()
+        cursor = transaction.connection.cursor()
+        cursor.execute(*line.join(invoice,
+                condition=line.invoice == invoice.id
+                ).select(line.omie_category, Count(line.id),
+                where=line.omie_category.in_(list(mappings) or [''])
+                & invoice.state.in_(['posted', 'paid']),
+                group_by=[line.omie_category],
+                order_by=[Count(line.id).desc, line.omie_category]))
+        row = cursor.fetchone()
+        if not row:
+            return True
+        mapping = mappings[row[0]]
+        old = mapping.target
+        accounts = Account.search([
+                ('company', '=', old.company.id),
+                ('parent', '=', old.parent.id if old.parent else None),
+                ('type', '=', old.type.id),
+                ('code', '!=', None),
+                ('closed', '!=', True),
+                ('id', '!=', old.id),
+                ], order=[('code', 'ASC'), ('id', 'ASC')], limit=1)
+        if not accounts:
+            return True
+        print("\nRe-categorisation: %s now maps to %s instead of %s…" % (
+                mapping.rec_name, accounts[0].rec_name, old.rec_name))
+        mapping.target = accounts[0]
+        mapping.save()
+        tasks = [t for t in transaction.tasks if t not in queued]
+        transaction.commit()
+    # as Tryton runs the queued tasks after the commit, without a worker
+    for task_id in tasks:
+        run_task(database, task_id)
+    with Transaction().start(database, 0, readonly=True):
+        Change = Pool().get('integration.mapping.change')
+        change, = Change.search([('integration', '=', integration_id)])
+        print_change(change)
+        return change.state == 'done'
+
+
+def print_change(change):
+    def account(target):
+        return (target.code or target.rec_name) if target else '-'
+    print("  %s: %d draft invoice(s) updated, %d posted invoice(s) "
+        "cancelled and replaced (Integrations > Re-categorisations)" % (
+            change.state, change.updated_count, change.replaced_count))
+    if change.message:
+        print("  %s" % change.message)
+    for line in change.lines[:5]:
+        print("   - %-20s %10s  %s → %s  %s" % (
+                (line.document.reference or line.document.rec_name)[:20],
+                line.amount, account(line.old_target),
+                account(line.new_target),
+                "replaced by invoice %d (%s)" % (
+                    line.correction.id, line.correction.state)
+                if line.correction else line.method))
+    if len(change.lines) > 5:
+        print("   … and %d more" % (len(change.lines) - 5))
 
 
 def change_sandbox(sandbox_url, count):
