@@ -263,6 +263,75 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
         return counts
 
     @classmethod
+    def omie_delete_titles(cls, integration, run, kind, external_ids):
+        """Undo the invoices of the titles deleted in Omie (ExcluirConta…)
+
+        Posted accounting is never deleted: the settlements imported for
+        the title are cancelled first (see account.move
+        omie_cancel_settlements), then the invoice is cancelled as a
+        cancelled title is.  Only a draft invoice without number is
+        deleted, with its binding.  A title neither imported nor pending,
+        or already undone, changes nothing: calling it again is harmless.
+        Return the counts (updated, unchanged)."""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Error = pool.get('integration.sync.error')
+        Move = pool.get('account.move')
+        counts = dict.fromkeys(['updated', 'unchanged'], 0)
+        external_ids = sorted({str(i) for i in external_ids
+                if i not in (None, '')})
+        if not external_ids:
+            return counts
+        with Transaction().set_context(
+                company=integration.company.id, _skip_warnings=True):
+            bindings = Binding.lookup(integration, kind, external_ids)
+            invoices = cls._omie_bound_invoices(bindings.values())
+            to_cancel, to_delete, to_unbind = [], [], []
+            for external_id in external_ids:
+                binding = bindings.get(external_id)
+                invoice = invoices.get(binding.record.id) if (
+                    binding and binding.record) else None
+                if invoice is None:
+                    if binding:
+                        to_unbind.append(binding)
+                    counts['unchanged'] += 1
+                elif invoice.state == 'cancelled':
+                    counts['unchanged'] += 1
+                elif invoice.state == 'draft' and not invoice.number:
+                    to_delete.append(invoice)
+                    to_unbind.append(binding)
+                    counts['updated'] += 1
+                else:
+                    to_cancel.append(invoice)
+                    counts['updated'] += 1
+            # Omie deletes a title only once its settlements are cancelled
+            settlements = Binding.for_records(integration, list({
+                        l.move for i in to_cancel for l in i.payment_lines}))
+            Move.omie_cancel_settlements(integration, run, [
+                    b.external_id for b in settlements.values()
+                    if b.kind == 'settlement'])
+            cls._omie_cancel(cls.browse([i.id for i in to_cancel]))
+            Binding.delete(to_unbind)
+            cls.delete(to_delete)
+            # a deleted title is pending no more
+            Error.resolve(integration, kind, external_ids)
+            # unless paid by payments of its own
+            for invoice in cls.browse([i.id for i in to_cancel]):
+                if invoice.state == 'cancelled':
+                    continue
+                counts['updated'] -= 1
+                counts['skipped'] = counts.get('skipped', 0) + 1
+                external_id, = [e for e, b in bindings.items()
+                    if b.record == invoice]
+                Error.record(
+                    run, kind, external_id, 'data_conflict',
+                    gettext('novagestao_omie.msg_title_deleted_paid',
+                        invoice=invoice.rec_name),
+                    suggested_fix=gettext(
+                        'novagestao_omie.msg_title_deleted_paid_fix'))
+        return counts
+
+    @classmethod
     def _omie_bound_invoices(cls, bindings):
         "Return {id: invoice} of the bound invoices that still exist"
         ids = [b.record.id for b in bindings

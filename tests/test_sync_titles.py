@@ -7,6 +7,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME
+from trytond.transaction import Transaction, TransactionError
 
 from novagestao_omie.omie import OmieClient, records
 from novagestao_omie.omie.sandbox import Sandbox
@@ -585,3 +587,240 @@ class TitlesTestCase(OmieEndToEndTestCase):
             self.assertIn(
                 records.parse_decimal(movement['cabecalho']['nValorLanc']),
                 [abs(l.amount) for l in statement().lines])
+
+    # settlements cancelled and titles deleted in Omie
+
+    def settled_title(self, kind, paid=True):
+        """A title of kind ('CP' or 'CR') imported with its settlements, the
+        one with most settlements; its invoice paid or not"""
+        store = self.sandbox.store
+        with self.transaction(readonly=True):
+            states = {i: inv.state
+                for i, inv in self.invoices_by_title().items()}
+        rows = [r for r in store.titles[kind]
+            if r.settlements and states.get(r.id) and (
+                (states[r.id] == 'paid') == paid)]
+        self.assertTrue(rows)
+        return max(rows, key=lambda r: (len(r.settlements), r.id))
+
+    def settlement_moves(self, invoice):
+        "{Omie settlement id: payment move} of the bound settlements"
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        moves = {l.move for l in invoice.payment_lines}
+        return {b.external_id: b.record
+            for b in Binding.for_records(
+                invoice.integration_bindings[0].integration,
+                list(moves)).values()
+            if b.kind == 'settlement'}
+
+    def run_locked(self, func, commit=True):
+        """Run func in a transaction restarted with the locks it needs, as
+        the server does for a request (a webhook…); commit or roll back"""
+        extras = {}
+        while True:
+            with Transaction().start(DB_NAME, 0, context={
+                        'company': self.company_id,
+                        'companies': [self.company_id],
+                        '_skip_warnings': True,
+                        }, **extras) as transaction:
+                try:
+                    result = func()
+                except TransactionError as error:
+                    transaction.rollback()
+                    error.fix(extras)
+                    continue
+                if commit:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+                return result
+
+    def movements_calls(self):
+        return sum(n for (path, call), n in self.sandbox.stats.items()
+            if call == 'ListarMovimentos')
+
+    def test_cancelled_settlement(self):
+        "A settlement cancelled in Omie is reversed, the invoice open again"
+        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
+        self.map_categories()
+        self.sync()
+        row = self.settled_title('CR')
+        settlement = row.settlements[-1]
+        baixa = str(settlement['codigo_baixa'])
+        principal = (
+            records.parse_decimal(settlement['valor'])
+            + records.parse_decimal(settlement['desconto'])
+            - records.parse_decimal(settlement['juros'])
+            - records.parse_decimal(settlement['multa']))
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[row.id]
+            self.assertEqual(invoice.state, 'paid')
+            move = self.settlement_moves(invoice)[baixa]
+            moves_before = len(self.settlement_moves(invoice))
+        client = self.omie_client()
+        raw, = [m for m in client.call('ListarMovimentos',
+                nCodTitulo=row.id, cTpLancamento='BX',
+                lDadosCad='S')['movimentos']
+            if str(m['detalhes']['nCodBaixa']) == baixa]
+        client.call('CancelarRecebimento', codigo_baixa=int(baixa))
+
+        calls = self.movements_calls()
+        state, summary, errors = self.sync()
+        cancelling_calls = self.movements_calls() - calls
+        self.assertEqual(self.title_errors(errors), [])
+        self.assertEqual(summary['settlement']['updated'], 1)
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Move = pool.get('account.move')
+            invoice = self.invoices_by_title()[row.id]
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(invoice.amount_to_pay, principal)
+            self.assertEqual(
+                len(self.settlement_moves(invoice)), moves_before - 1)
+            move = Move(move.id)
+            self.assertEqual(move.state, 'posted')
+            reversal, = Move.search([('origin', '=', str(move))])
+            self.assertEqual(reversal.state, 'posted')
+            self.assertEqual(reversal.date, move.date)
+            self.assertEqual(
+                sorted((l.account, l.credit, l.debit) for l in move.lines),
+                sorted((l.account, l.debit, l.credit)
+                    for l in reversal.lines))
+            for line in move.lines + reversal.lines:
+                if line.account.reconcile:
+                    self.assertTrue(line.reconciliation)
+            self.assertNotIn(move, {l.move for l in invoice.payment_lines})
+            self.assertFalse(Binding.search([
+                        ('integration', '=', self.integration_id),
+                        ('kind', '=', 'settlement'),
+                        ('external_id', '=', baixa),
+                        ]))
+
+        # again: nothing changes, and the title is not read again
+        state, summary, errors = self.sync()
+        self.assertEqual(summary['settlement']['updated'], 0)
+        self.assertEqual(summary['settlement']['created'], 0)
+        self.assertEqual(
+            self.movements_calls() - calls - cancelling_calls,
+            cancelling_calls - 1)
+
+        def webhook():
+            pool = Pool()
+            Integration = pool.get('integration.integration')
+            Move = pool.get('account.move')
+            integration = Integration(self.integration_id)
+            run = integration.runs[0]
+            count = Move.search_count([])
+            # as a webhook would, twice: nothing more to undo
+            self.assertEqual(Move.omie_cancel_settlements(
+                    integration, run, [baixa]),
+                {'updated': 0, 'unchanged': 1})
+            self.assertEqual(Move.search_count([]), count)
+            # were Omie to list it again, it would import again
+            counts = Move.omie_import_settlements(
+                integration, run, [records.Settlement.from_movement(raw)])
+            self.assertEqual(counts['created'], 1)
+            self.assertEqual(self.invoices_by_title()[row.id].state, 'paid')
+        self.run_locked(webhook, commit=False)
+
+    def test_cancelled_partial_settlement_of_payable(self):
+        "A partial settlement of a payable cancelled in Omie is reversed"
+        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
+        self.map_categories()
+        self.sync()
+        payable = self.open_title('CP')
+        amount = records.parse_decimal(payable.value)
+        part = (amount / 3).quantize(Decimal('0.01'))
+        client = self.omie_client()
+        today = records.format_date(self.sandbox.store.today())
+        client.call('LancarPagamento', codigo_lancamento=payable.id,
+            codigo_conta_corrente=payable.account, valor=float(part),
+            data=today)
+        second = client.call('LancarPagamento',
+            codigo_lancamento=payable.id,
+            codigo_conta_corrente=payable.account, valor=float(part),
+            data=today)
+        self.sync()
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertEqual(invoice.amount_to_pay, amount - 2 * part)
+        client.call('CancelarPagamento', codigo_baixa=second['codigo_baixa'])
+        state, summary, errors = self.sync()
+        self.assertEqual(summary['settlement']['updated'], 1)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(invoice.amount_to_pay, amount - part)
+            self.assertEqual(
+                list(self.settlement_moves(invoice)),
+                [str(payable.settlements[0]['codigo_baixa'])])
+
+    def test_deleted_title(self):
+        "A title deleted in Omie cancels its invoice, never deletes it"
+        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
+        self.map_categories()
+        self.sync()
+        receivable = self.open_title('CR')
+        client = self.omie_client()
+        client.call('ExcluirContaReceber', chave_lancamento=receivable.id)
+        # as the webhook of the deletion would, twice
+
+        def webhook():
+            pool = Pool()
+            Integration = pool.get('integration.integration')
+            Invoice = pool.get('account.invoice')
+            integration = Integration(self.integration_id)
+            run = integration.runs[0]
+            count = Invoice.search_count([])
+            self.assertEqual(Invoice.omie_delete_titles(
+                    integration, run, 'receivable', [receivable.id]),
+                {'updated': 1, 'unchanged': 0})
+            invoice = self.invoices_by_title()[receivable.id]
+            self.assertEqual(invoice.state, 'cancelled')
+            self.assertEqual(Invoice.omie_delete_titles(
+                    integration, run, 'receivable', [receivable.id]),
+                {'updated': 0, 'unchanged': 1})
+            self.assertEqual(self.invoices_by_title()[receivable.id].state,
+                'cancelled')
+            # the credit note of the cancellation, nothing deleted
+            self.assertEqual(Invoice.search_count([]), count + 1)
+        self.run_locked(webhook)
+
+    def test_deleted_pending_title(self):
+        "A pending title found deleted in Omie is undone, payments first"
+        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
+        self.map_categories()
+        self.sync()
+        row = self.settled_title('CP')
+        # changed after its invoice was paid: pending
+        self.sandbox.change('payable', row.id,
+            data_vencimento=records.format_date(
+                row.due + dt.timedelta(days=10)))
+        state, summary, errors = self.sync()
+        self.assertIn(str(row.id), {e[1] for e in errors})
+        # its settlements cancelled, then the title deleted in Omie
+        client = self.omie_client()
+        for settlement in list(row.settlements):
+            client.call('CancelarPagamento',
+                codigo_baixa=settlement['codigo_baixa'])
+        client.call('ExcluirContaPagar', codigo_lancamento_omie=row.id)
+        state, summary, errors = self.sync()
+        self.assertEqual(self.title_errors(errors), [])
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Error = pool.get('integration.sync.error')
+            invoice = self.invoices_by_title()[row.id]
+            self.assertEqual(invoice.state, 'cancelled')
+            self.assertFalse(invoice.payment_lines)
+            self.assertFalse(self.settlement_moves(invoice))
+            self.assertTrue(invoice.cancel_move)
+            self.assertFalse(Error.search([
+                        ('integration', '=', self.integration_id),
+                        ('entity', 'in', ['payable', 'settlement']),
+                        ('resolved', '=', False),
+                        ]))
+        state, summary, errors = self.sync()
+        self.assertEqual(summary['payable']['updated'], 0)
+        self.assertEqual(summary.get('settlement', {}).get('updated', 0), 0)

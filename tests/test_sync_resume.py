@@ -1,0 +1,199 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""End-to-end: a sync killed half-way (kill -9) and run again ends with
+exactly the database of an uninterrupted sync
+
+Each sync runs in a real child process (tests/sync_child.py) on a database
+of its own, restored from trytond's test database cache: SQLite files in a
+temporary folder (an in-memory database cannot be shared with a child), or
+PostgreSQL databases.  The child is killed from here with SIGKILL while a
+page is imported and not yet committed.  With RESUME_DEBUG=<folder>, the
+snapshots compared are written there as JSON."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from novagestao_omie.tests.tools import start_sandbox
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGE_SIZE = 10
+TIMEOUT = 900
+
+
+def backend_name():
+    return os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://').split(':')[0]
+
+
+class SyncResumeTestCase(unittest.TestCase):
+    "A killed sync resumes into the database of an uninterrupted one"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox, cls.server = start_sandbox(seed=41)
+        cls.folder = tempfile.mkdtemp(prefix='sync-resume-')
+        cls.databases = []
+        cls.categories = [
+            (c['codigo'], c['descricao'], c['conta_receita'] == 'S')
+            for c in cls.sandbox.dataset.categories
+            if c['totalizadora'] != 'S' and c['transferencia'] != 'S']
+        # the reference: one sync that nothing interrupts
+        cls.reference_db = cls.prepare('reference')
+        cls.reference_run = cls.child(cls.reference_db, 'sync')
+        cls.reference = cls.child(cls.reference_db, 'snapshot')
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if backend_name() != 'sqlite':
+                for database in cls.databases:
+                    cls.child(database, 'drop')
+        finally:
+            cls.server.shutdown()
+            shutil.rmtree(cls.folder, ignore_errors=True)
+            super().tearDownClass()
+
+    @classmethod
+    def env(cls, database):
+        env = dict(os.environ)
+        env['DB_NAME'] = database
+        env['TRYTOND_DATABASE__PATH'] = cls.folder
+        env['TRYTOND_NOVAGESTAO_OMIE__PAGE_SIZE'] = str(PAGE_SIZE)
+        env.setdefault('TRYTOND_EMAIL__FROM', 'tryton@localhost')
+        env['PYTHONPATH'] = os.pathsep.join(
+            filter(None, [ROOT, env.get('PYTHONPATH')]))
+        return env
+
+    @classmethod
+    def prepare(cls, name):
+        "A new database with the company, the integration and its mappings"
+        if backend_name() == 'sqlite':
+            database = 'resume_%s' % name
+        else:
+            database = 'test_resume_%s_%s' % (os.getpid(), name)
+        cls.databases.append(database)
+        cls.child(database, 'setup', cls.server.url,
+            stdin=json.dumps(cls.categories))
+        return database
+
+    @classmethod
+    def child(cls, database, *args, stdin=None, kill=False):
+        """Run a command of tests/sync_child.py on the database; return its
+        JSON output, or with kill=True kill it with SIGKILL when it asks"""
+        with tempfile.TemporaryFile('w+') as err:
+            process = subprocess.Popen(
+                [sys.executable, '-m', 'tests.sync_child', *args],
+                cwd=ROOT, env=cls.env(database), text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            timer = threading.Timer(TIMEOUT, process.kill)
+            timer.start()
+            try:
+                if stdin is not None:
+                    process.stdin.write(stdin)
+                process.stdin.close()
+                if kill:
+                    line = process.stdout.readline()
+                    if line.strip() == 'KILL-ME':
+                        os.kill(process.pid, signal.SIGKILL)
+                        process.wait()
+                        return process.returncode
+                output = process.stdout.read()
+                process.wait()
+            finally:
+                timer.cancel()
+                process.stdout.close()
+            if process.returncode or kill:
+                err.seek(0)
+                raise AssertionError(
+                    "%s %s ended with %s:\n%s\n%s" % (
+                        database, ' '.join(args), process.returncode,
+                        output[-2000:], err.read()[-6000:]))
+        return json.loads(output.strip().splitlines()[-1])
+
+    def kill_and_resume(self, die_at):
+        """Kill a sync while it imports the page die_at ('entity:page'),
+        check what it committed, run it again; return the snapshot"""
+        entity = die_at.split(':')[0]
+        database = self.prepare(die_at.replace(':', '_'))
+        start = time.monotonic()
+        returncode = self.child(database, 'sync', die_at, kill=True)
+        self.assertEqual(returncode, -signal.SIGKILL)
+
+        # what the killed run committed: the pages before, not this one
+        killed = self.child(database, 'snapshot')
+        self.assertEqual(killed['runs'], [['running', None, True]])
+        kinds = [b[0] for b in killed['bindings']]
+        expected = [b[0] for b in self.reference['bindings']]
+        self.assertTrue(0 < kinds.count(entity) < expected.count(entity),
+            (kinds.count(entity), expected.count(entity)))
+
+        # its errors were recorded by the killed run: it may be done
+        run = self.child(database, 'sync')
+        self.assertIn(run['state'], {'done', 'partial'})
+        resumed = self.child(database, 'snapshot')
+        if os.environ.get('RESUME_DEBUG'):
+            for name, value in [('resumed', resumed),
+                    ('reference', self.reference)]:
+                with open(os.path.join(os.environ['RESUME_DEBUG'],
+                            '%s-%s.json' % (die_at, name)), 'w') as f:
+                    json.dump(value, f, indent=1)
+        print("\n%s: killed and resumed in %.1f s" % (
+                die_at, time.monotonic() - start), file=sys.stderr)
+        return resumed
+
+    def assert_same_database(self, resumed):
+        reference = self.reference
+        for key in sorted(reference):
+            if key == 'runs':
+                continue
+            self.assertEqual(resumed[key], reference[key], key)
+        # the killed run is marked interrupted by the next one
+        (killed_state, message, _), (state, _, _) = resumed['runs']
+        self.assertEqual(killed_state, 'failed')
+        self.assertTrue(message.startswith("Interrupted:"), message)
+        self.assertIn(state, {'done', 'partial'})
+
+    def assert_no_duplicate(self, snapshot):
+        bindings = snapshot['bindings']
+        titles = [b for b in bindings if b[0] in {'payable', 'receivable'}]
+        self.assertTrue(titles)
+        self.assertEqual(len(titles), len(snapshot['invoices']))
+        self.assertEqual(
+            len({tuple(map(str, b[2])) for b in titles}), len(titles))
+        settlements = [b for b in bindings if b[0] == 'settlement']
+        self.assertTrue(settlements)
+        self.assertEqual(
+            len({str(b[2]) for b in settlements}), len(settlements))
+        self.assertEqual(len(settlements), len([m for m in snapshot['moves']
+                    if (m[4] or '').startswith('Omie settlement')]))
+        numbers = snapshot['move_numbers']
+        self.assertEqual(len(set(map(tuple, numbers))), len(numbers))
+
+    def test_reference(self):
+        "The uninterrupted sync imports everything once"
+        self.assert_no_duplicate(self.reference)
+        self.assertEqual(self.reference['runs'], [
+                [self.reference_run['state'], None, True]])
+        self.assertTrue(self.reference['statements'])
+        for entity in ['party', 'payable', 'receivable', 'settlement']:
+            self.assertIn(entity, self.reference['cursors'])
+
+    def test_killed_importing_payables(self):
+        "Killed while a page of payables is imported, not committed"
+        resumed = self.kill_and_resume('payable:2')
+        self.assert_same_database(resumed)
+        self.assert_no_duplicate(resumed)
+
+    def test_killed_posting_settlements(self):
+        "Killed while a page of settlements is posted, not committed"
+        resumed = self.kill_and_resume('settlement:3')
+        self.assert_same_database(resumed)
+        self.assert_no_duplicate(resumed)
