@@ -88,8 +88,8 @@ def map_categories(database, integration_id, context, dataset):
         Mapping = pool.get('integration.mapping')
         Integration = pool.get('integration.integration')
         integration = Integration(integration_id)
-        revenue, = Account.search([('type.revenue', '=', True)], limit=1)
-        expense, = Account.search([('type.expense', '=', True)], limit=1)
+        revenue, expense = [
+            bench_account(Account, kind) for kind in ['revenue', 'expense']]
         mappings = []
         for category in dataset.categories:
             if category.get('totalizadora') == 'S':
@@ -106,6 +106,20 @@ def map_categories(database, integration_id, context, dataset):
     run_committed(database, confirm, context=context)
 
 
+def bench_account(Account, kind):
+    "A new account beside one of the chart's accounts of the kind"
+    sibling, = Account.search([
+            ('type.%s' % kind, '=', True),
+            ('closed', '!=', True),
+            ('childs', '=', None),
+            ], limit=1)
+    account = Account(
+        name='Benchmark %s' % kind, code='9.%s' % kind, type=sibling.type,
+        parent=sibling.parent, company=sibling.company)
+    account.save()
+    return account
+
+
 def run(database, integration_id, context):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
@@ -118,6 +132,13 @@ def run(database, integration_id, context):
     with Transaction().start(database, 0, readonly=True):
         Integration = Pool().get('integration.integration')
         run = Integration(integration_id).runs[0]
+        messages = {}
+        for error in run.errors:
+            key = (error.entity, error.kind, error.message[:90])
+            messages[key] = messages.get(key, 0) + 1
+        for (entity, kind, message), count in sorted(
+                messages.items(), key=lambda i: -i[1])[:8]:
+            print("  error x%d %s %s: %s" % (count, entity, kind, message))
         return seconds, run.state, run.remote_calls, run.summary(), len(
             run.errors)
 
@@ -136,10 +157,18 @@ def report(title, result):
 
 
 def change_titles(sandbox, dataset, count):
+    "Change the note of count payables that Omie lets change (not cancelled)"
     changed = 0
-    for payable in dataset.payables[:count]:
-        sandbox.change('payable', payable['codigo_lancamento_omie'],
-            observacao='Alterado no benchmark')
+    for payable in dataset.payables:
+        if changed >= count:
+            break
+        if payable.get('status_titulo', '').upper() == 'CANCELADO':
+            continue
+        try:
+            sandbox.change('payable', payable['codigo_lancamento_omie'],
+                observacao='Alterado no benchmark')
+        except Exception:  # e.g. cancelled since the dataset was made
+            continue
         changed += 1
     return changed
 

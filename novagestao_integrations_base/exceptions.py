@@ -10,3 +10,11 @@ class IntegrationError(UserError):
 
 class IntegrationWarning(UserWarning):
     pass
+
+
+class WebhookInputError(ValueError):
+    "A webhook delivery that cannot be accepted as it is"
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message

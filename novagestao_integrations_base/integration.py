@@ -332,6 +332,14 @@ class Integration(ModelSQL, ModelView):
         Return the errors that are now resolved"""
         return []
 
+    def connector_recategorise(self, mappings):
+        """Move the records imported under the mappings to their current
+        target, without rewriting posted accounting
+        Return a list of dict, one per record line changed, with the keys of
+        integration.mapping.change.line: mapping, document, old_target,
+        new_target, method, correction and amount"""
+        return []
+
     def connector_clear_cache(self):
         "Forget cached remote data so the next sync reads it afresh"
         pool = Pool()
@@ -410,7 +418,8 @@ class Integration(ModelSQL, ModelView):
     @classmethod
     def _commit(cls):
         "Commit so progress is visible and survives a later failure"
-        Transaction().commit()
+        from .sync import commit_and_continue
+        commit_and_continue()
 
     @classmethod
     def record_run_outcome(cls, integration, run):

@@ -13,3 +13,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('integration.integration|dispatch_due',
                 "Synchronise Due Integrations"))
+        cls.method.selection.append(
+            ('integration.webhook.event|process_due',
+                "Process Due Webhook Events"))

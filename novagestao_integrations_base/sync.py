@@ -1,8 +1,12 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
+import datetime as dt
 import json
+import os
+import socket
 
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
@@ -28,6 +32,43 @@ ERROR_KINDS = [
     ('remote_error', "Remote error"),
     ]
 COUNTERS = ['created', 'updated', 'unchanged', 'skipped', 'failed']
+
+
+def commit_and_continue(transaction=None):
+    """Commit the transaction and go on with it, as a sync does after each
+    batch so that a crash keeps what is committed and nothing else
+
+    On SQLite, trytond's cache commits its resets on the transaction's own
+    connection, put in autocommit mode and left so: everything written
+    after would be committed at once, and a rollback or a crash would keep
+    half a batch.  The connection is put back in transaction mode."""
+    transaction = transaction or Transaction()
+    transaction.commit()
+    connection = transaction.connection
+    if (backend.name == 'sqlite' and connection is not None
+            and connection.isolation_level is None):
+        # as the SQLite backend's get_connection does
+        connection.isolation_level = 'IMMEDIATE'
+
+
+def current_process():
+    "'host:pid' of this process, as a run records who runs it"
+    return '%s:%s' % (socket.gethostname(), os.getpid())
+
+
+def process_alive(process):
+    """Whether the process 'host:pid' may still run: False only when it is
+    of this host and no such process exists"""
+    host, _, pid = (process or '').rpartition(':')
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
 
 
 class SyncRun(ModelSQL, ModelView):
@@ -57,6 +98,9 @@ class SyncRun(ModelSQL, ModelView):
         help="The part of the run that is done.")
     message = fields.Text("Message", readonly=True)
     remote_calls = fields.Integer("Remote Calls", readonly=True)
+    process = fields.Char(
+        "Process", readonly=True,
+        help="The host and process id that runs it.")
     counters = fields.One2Many(
         'integration.sync.run.counter', 'run', "Counters", readonly=True)
     errors = fields.One2Many(
@@ -105,11 +149,42 @@ class SyncRun(ModelSQL, ModelView):
 
     @classmethod
     def start_run(cls, integration, trigger):
-        "Create a running run and commit it so users see it at once"
-        run = cls(integration=integration, trigger=trigger, start=utcnow())
+        """Create a running run and commit it so users see it at once
+        The runs of the integration left running by a stopped process end
+        as failed first."""
+        cls.fail_interrupted(integration)
+        run = cls(
+            integration=integration, trigger=trigger, start=utcnow(),
+            process=current_process())
         run.save()
-        Transaction().commit()
+        commit_and_continue()
         return cls(run.id)
+
+    @classmethod
+    def fail_interrupted(cls, integration):
+        """End as failed the runs of the integration that were interrupted:
+        their process is gone (killed, crashed, restarted) or they have not
+        moved for the stale_run_minutes of the [integration] configuration
+        (60 by default).  What they committed stays: the next run resumes
+        from it.  Return the runs ended."""
+        now = utcnow()
+        delay = dt.timedelta(minutes=config.getint(
+                'integration', 'stale_run_minutes', default=60))
+        runs = cls.search([
+                ('integration', '=', integration.id),
+                ('state', '=', 'running'),
+                ])
+        interrupted = []
+        for run in runs:
+            last = run.write_date or run.create_date or run.start
+            if now - last > delay or not process_alive(run.process):
+                run.state = 'failed'
+                run.end = last
+                run.message = gettext(
+                    'novagestao_integrations_base.msg_run_interrupted')
+                interrupted.append(run)
+        cls.save(interrupted)
+        return interrupted
 
     def add_counts(self, entity, **counts):
         "Add to the counters of the entity (created=2, failed=1, …)"

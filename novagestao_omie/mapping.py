@@ -43,3 +43,14 @@ class Mapping(metaclass=PoolMeta):
             to_save.append(mapping)
         cls.save(to_save)
         return counts
+
+    @classmethod
+    def omie_deactivate(cls, integration, codes):
+        "Mark inactive the mappings of categories deleted in Omie"
+        mappings = cls.search([
+                ('integration', '=', integration.id),
+                ('external_code', 'in', [str(c) for c in codes]),
+                ('external_active', '=', True),
+                ])
+        if mappings:
+            cls.write(mappings, {'external_active': False})

@@ -188,6 +188,52 @@ class Statement(BindingMixin, metaclass=PoolMeta):
         cls._omie_record_errors(integration, run, omie, resolved, errors)
 
     @classmethod
+    def omie_forget_movements(cls, integration, run, movement_ids):
+        """Take out of their draft statement the lines of movements changed
+        or deleted in Omie, so that reading their month again brings them
+        back as Omie holds them now
+        Return the (Omie bank account, first day of month) to read again"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Error = pool.get('integration.sync.error')
+        Line = pool.get('account.statement.line')
+        bindings = [b for b in Binding.lookup(
+                integration, STATEMENT_LINE_KIND, movement_ids).values()
+            if b.record]
+        lines = Line.browse([b.record.id for b in bindings])
+        existing = {l.id for l in Line.search(
+                [('id', 'in', [l.id for l in lines])])}
+        statements = {l.statement for l in lines if l.id in existing}
+        keys = {b.record.id: b.external_id for b in Binding.for_records(
+                integration, list(statements)).values()} if statements else {}
+        months, to_forget, posted = set(), [], []
+        for binding in bindings:
+            if binding.record.id not in existing:
+                to_forget.append(binding)
+                continue
+            statement = Line(binding.record.id).statement
+            if statement.state == 'draft':
+                to_forget.append(binding)
+                key = keys.get(statement.id, '')
+                account, _, month = key.partition(':')
+                if account and month:
+                    months.add((int(account), dt.date.fromisoformat(
+                                month + '-01')))
+            else:
+                posted.append((binding, statement))
+        Line.delete([Line(b.record.id) for b in to_forget
+                if b.record.id in existing])
+        Binding.delete(to_forget)
+        for binding, statement in posted:
+            Error.record(
+                run, STATEMENT_KIND, binding.external_id, 'data_conflict',
+                gettext('novagestao_omie.msg_movement_changed_posted',
+                    statement=statement.rec_name),
+                suggested_fix=gettext(
+                    'novagestao_omie.msg_movement_changed_posted_fix'))
+        return months
+
+    @classmethod
     def _omie_line_account(cls, row, omie, accounts, mappings):
         "Return (account, None) or (None, pending error) of a movement"
         if row.title_omie_id:

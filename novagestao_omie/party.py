@@ -94,6 +94,18 @@ class Party(BindingMixin, metaclass=PoolMeta):
         return counts
 
     @classmethod
+    def omie_deactivate(cls, integration, external_ids):
+        """Deactivate the parties of Omie registers deleted there; their
+        documents and accounting stay"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        parties = Binding.records_of(integration, KIND, external_ids)
+        parties = [p for p in cls.browse(
+                [p.id for p in parties.values()]) if p.active]
+        if parties:
+            cls.write(parties, {'active': False})
+
+    @classmethod
     def _omie_parties_by_document(cls, documents):
         "Return {digits: party} of the parties with these CNPJ/CPF"
         pool = Pool()

@@ -25,8 +25,11 @@ from typing import Callable
 
 from trytond import backend
 from trytond.exceptions import UserError
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, TransactionError
+
+from novagestao_integrations_base.sync import commit_and_continue
 
 from .omie import errors, records
 from .settlement import settlement_stamp
@@ -86,6 +89,8 @@ class Step:
     pending: str = None  # (step) -> read the pending records again first
     repoll: str = None  # (step) -> Omie params of a second read, or None
     runner: str = None  # (step, progress, share) -> runs the whole step
+    before: str = None  # (step, raw records) -> runs before their import
+    deleted: str = None  # (step, external ids) -> records gone from Omie
 
     def importer_method(self):
         model, method = self.importer.split('|')
@@ -112,7 +117,7 @@ class OmieSync:
     def commit(self):
         "Commit what is imported, then take again the locks of the import"
         transaction = Transaction()
-        transaction.commit()
+        commit_and_continue(transaction)
         if self.locks:
             self._lock(transaction)
 
@@ -161,6 +166,16 @@ class OmieSync:
                 transaction.rollback()
                 error.fix(self.locks)
                 self._lock(transaction)
+            except (backend.DatabaseIntegrityError,
+                    backend.DatabaseOperationalError, SQLConstraintError):
+                # A webhook or another run imported the same record in the
+                # meantime: the next attempt finds its binding.
+                if attempt + 1 >= LOCK_ATTEMPTS:
+                    raise
+                transaction = Transaction()
+                transaction.rollback()
+                time.sleep(0.05 * (attempt + 1))
+                self._lock(transaction)
 
     @classmethod
     def steps(cls):
@@ -178,12 +193,14 @@ class OmieSync:
                 TitleParser('payable'),
                 'account.invoice|omie_import_payables', weight=3,
                 filters='title_filters', pending='retry_pending_titles',
-                repoll='title_repoll'),
+                repoll='title_repoll', before='cancelled_settlements',
+                deleted='deleted_titles'),
             Step('receivable', 'ListarContasReceber',
                 TitleParser('receivable'),
                 'account.invoice|omie_import_receivables', weight=3,
                 filters='title_filters', pending='retry_pending_titles',
-                repoll='title_repoll'),
+                repoll='title_repoll', before='cancelled_settlements',
+                deleted='deleted_titles'),
             Step('settlement', 'ListarMovimentos', SettlementMovement,
                 'account.move|omie_import_settlements', weight=2,
                 params={'cTpLancamento': 'BX', 'lDadosCad': 'S'},
@@ -267,6 +284,8 @@ class OmieSync:
         committing each; return the newest change stamp read"""
         newest = None
         for page in self.client.iterate_pages(step.call, **params):
+            if step.before:
+                getattr(self, step.before)(step, page.records)
             parsed = self.with_locks(self.import_records, step, page.records)
             for record in parsed:
                 altered = step.stamp(record)
@@ -298,10 +317,33 @@ class OmieSync:
             else:
                 if record is not None:
                     parsed.append(record)
+        parsed, stale = self.drop_stale(step, parsed)
         counts = step.importer_method()(self.integration, self.run, parsed)
         counts['failed'] = counts.get('failed', 0) + failed
+        counts['unchanged'] = counts.get('unchanged', 0) + len(stale)
         self.run.add_counts(step.entity, **counts)
-        return parsed
+        return parsed + stale
+
+    def drop_stale(self, step, parsed):
+        """Split off the records older than their imported version: a page
+        read before a webhook applied a newer change must not undo it
+        Return (records to import, stale records)"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        stamped = [r for r in parsed
+            if _altered_at(r) and getattr(r, 'omie_id', None)]
+        if not stamped:
+            return parsed, []
+        bindings = Binding.lookup(
+            self.integration, step.entity, [r.omie_id for r in stamped])
+        stale = set()
+        for record in stamped:
+            binding = bindings.get(str(record.omie_id))
+            if (binding and binding.remote_stamp
+                    and record.altered_at.isoformat() < binding.remote_stamp):
+                stale.add(id(record))
+        return ([r for r in parsed if id(r) not in stale],
+            [r for r in parsed if id(r) in stale])
 
     # Filters of the integration, as Omie's own filters: the importers
     # apply them again to records read another way.
@@ -482,10 +524,66 @@ class OmieSync:
                         call, **{key: int(external_id)}))
             except errors.NotFoundError:
                 gone.append(external_id)
+        if gone and step.deleted:
+            self.with_locks(getattr(self, step.deleted), step, gone)
+            self.commit()
         Error.resolve(self.integration, step.entity, gone)
         if raws:
+            if step.before:
+                getattr(self, step.before)(step, raws)
             self.with_locks(self.import_records, step, raws)
         self.commit()
+
+    # Records changed in Omie in ways their lists do not show
+
+    def deleted_titles(self, step, external_ids):
+        "Undo the invoices of the titles deleted in Omie"
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        counts = Invoice.omie_delete_titles(
+            self.integration, self.run, step.entity, external_ids)
+        self.run.add_counts(step.entity, **counts)
+
+    def cancelled_settlements(self, step, raws):
+        """Cancel the settlements of these titles that Omie no longer has
+
+        Only the titles whose invoice holds more settlements than Omie says
+        are paid are read again, with ListarMovimentos: a call each."""
+        pool = Pool()
+        Move = pool.get('account.move')
+        if not self.integration.is_selected('settlement'):
+            return
+        titles = []
+        for raw in raws:
+            try:
+                titles.append(step.parser.from_omie(raw))
+            except ValueError:
+                continue
+        gone = []
+        for title, bound in sorted(Move.omie_settlements_to_check(
+                    self.integration, titles).items()):
+            listed = set()
+            for page in self.client.iterate_pages(
+                    'ListarMovimentos', cTpLancamento='BX',
+                    nCodTitulo=title):
+                for raw in page.records:
+                    try:
+                        settlement = records.Settlement.from_movement(raw)
+                    except ValueError:
+                        continue
+                    if settlement:
+                        listed.add(str(settlement.omie_id))
+            gone.extend(i for i in bound if i not in listed)
+        if gone:
+            self.with_locks(self._cancel_settlements, gone)
+            self.commit()
+
+    def _cancel_settlements(self, external_ids):
+        pool = Pool()
+        Move = pool.get('account.move')
+        counts = Move.omie_cancel_settlements(
+            self.integration, self.run, external_ids)
+        self.run.add_counts('settlement', **counts)
 
     # Statements: one ListarExtrato per bank account and month
 
@@ -520,21 +618,26 @@ class OmieSync:
                 wanted[account].add(month)
         periods = [(a, m) for a in accounts for m in sorted(wanted[a])]
         for index, (account, month) in enumerate(periods, 1):
-            end = min(last_day(month), today)
-            data = self.client.call(
-                step.call, nCodCC=account, dPeriodoInicial=omie_date(month),
-                dPeriodoFinal=omie_date(end))
-            # Omie leaves these out when the account did not move
-            data.setdefault('nCodCC', account)
-            data.setdefault('dPeriodoInicial', omie_date(month))
-            data.setdefault('dPeriodoFinal', omie_date(end))
-            self.with_locks(self.import_records, step, [data])
+            self.import_statement_month(step, account, month, today)
             self.run.set_progress(
                 start_progress + share * 100 * index / len(periods),
                 remote_calls=self.client.calls)
             self.commit()
         Cursor.set(self.integration, step.entity, today.isoformat())
         self.commit()
+
+
+    def import_statement_month(self, step, account, month, today):
+        "Import Omie's statement of the bank account for the month"
+        end = min(last_day(month), today)
+        data = self.client.call(
+            step.call, nCodCC=account, dPeriodoInicial=omie_date(month),
+            dPeriodoFinal=omie_date(end))
+        # Omie leaves these out when the account did not move
+        data.setdefault('nCodCC', account)
+        data.setdefault('dPeriodoInicial', omie_date(month))
+        data.setdefault('dPeriodoFinal', omie_date(end))
+        self.with_locks(self.import_records, step, [data])
 
 
 class TitleParser:

@@ -141,17 +141,25 @@ class OmieSecretTestCase(DBTestCase):
                 company, 'admin', 'group_integration_admin').id
             transaction.commit()
 
-    def read_secret(self, user_id):
+    def read_secret(self, user_id, field='omie_app_secret'):
         with Transaction().start(DB_NAME, user_id) as transaction:
             Integration = Pool().get('integration.integration')
             with transaction.set_context(_check_access=True):
                 return Integration.read(
-                    [self.integration_id], ['omie_app_secret'])[0][
-                    'omie_app_secret']
+                    [self.integration_id], [field])[0][field]
 
     def test_user_cannot_read_secret(self):
         with self.assertRaises(AccessError):
             self.read_secret(self.user_id)
+
+    def test_only_admin_reads_the_webhook_address(self):
+        for field in ['webhook_token', 'webhook_url']:
+            with self.assertRaises(AccessError):
+                self.read_secret(self.user_id, field)
+        token = self.read_secret(self.admin_id, 'webhook_token')
+        self.assertGreaterEqual(len(token), 40)
+        self.assertTrue(self.read_secret(self.admin_id, 'webhook_url')
+            .endswith('/novagestao_omie/webhook/' + token))
 
     def test_admin_reads_a_mask(self):
         secret = self.read_secret(self.admin_id)

@@ -1,0 +1,112 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""The address Omie Connect delivers its webhooks to
+
+POST /<database>/novagestao_omie/webhook/<token>: 200 once the delivery is
+stored (or was already), 400 when it is malformed, 403 when the token or the
+App Key is not an integration's."""
+import json
+import logging
+import re
+
+from werkzeug.wrappers import Response
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model.exceptions import SQLConstraintError
+from trytond.protocols.wrappers import (
+    allow_null_origin, with_pool, with_transaction)
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+
+from .webhook import ROUTE
+
+logger = logging.getLogger(__name__)
+
+# Omie's events are a few kilobytes; a settlement list stays far below this
+MAX_BODY = 1024 * 1024
+JSON_TYPES = {'application/json', 'text/json'}
+_TOKEN = re.compile(r'(/%s/)[^/?\s\'"]+' % re.escape(ROUTE))
+
+
+class RedactWebhookToken(logging.Filter):
+    "Keep the secret token of webhook addresses out of the request logs"
+
+    def filter(self, record):
+        message = record.getMessage()
+        if ROUTE in message:
+            record.msg = _TOKEN.sub(r'\1***', message)
+            record.args = ()
+        return True
+
+
+for _name in ['trytond.wsgi', 'werkzeug']:
+    logging.getLogger(_name).addFilter(RedactWebhookToken())
+
+
+def answer(status, data):
+    return Response(
+        json.dumps(data, ensure_ascii=False), status=status,
+        content_type='application/json; charset=utf-8')
+
+
+@app.route('/<database_name>/%s/<token>' % ROUTE, methods={'POST'})
+@allow_null_origin
+def webhook(request, database_name, token):
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        body = None
+    else:
+        body = request.stream.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            body = None
+    return _receive(request, database_name, token, body)
+
+
+@with_pool
+def _receive(request, pool, token, body):
+    for attempt in range(3):
+        try:
+            return _store(request, pool, token, body)
+        except (backend.DatabaseIntegrityError, SQLConstraintError):
+            # The same delivery is being stored by a concurrent request:
+            # the next attempt finds it and acknowledges a duplicate.
+            if attempt >= 2:
+                raise
+
+
+@with_transaction(context={'_skip_warnings': True})
+def _store(request, pool, token, body):
+    Configuration = pool.get('ir.configuration')
+    with Transaction().set_context(language=Configuration.get_language()):
+        return _answer(request, pool, token, body)
+
+
+def _answer(request, pool, token, body):
+    Event = pool.get('integration.webhook.event')
+    Integration = pool.get('integration.integration')
+    integration = Integration.by_webhook_token(token)
+    if integration is None or integration.connector_webhook_route() != ROUTE:
+        return answer(403, {'status': 'forbidden'})
+    if body is None:
+        message = gettext(
+            'novagestao_integrations_base.msg_webhook_too_large',
+            limit=MAX_BODY)
+        Event.reject(integration, message)
+        return answer(400, {'status': 'rejected', 'error': message})
+    if request.mimetype not in JSON_TYPES and not (
+            request.mimetype.endswith('+json')):
+        message = gettext(
+            'novagestao_integrations_base.msg_webhook_bad_content_type',
+            content_type=request.mimetype or '-')
+        Event.reject(integration, message, body)
+        return answer(400, {'status': 'rejected', 'error': message})
+    try:
+        status, data = Event.receive(integration, body)
+    except PermissionError:
+        logger.info(
+            "webhook for integration %d refused: another App Key",
+            integration.id)
+        return answer(403, {'status': 'forbidden'})
+    return answer(status, data)

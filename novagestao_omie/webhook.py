@@ -1,0 +1,506 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Omie Connect webhooks applied to the records the sync imports
+
+An event names the Omie record that changed; the record itself is read
+again through the API, so an event delivered late or twice never brings
+back older data, and the importers of the sync apply it.  The events of a
+batch that name the same record are read once, as Omie refuses to be asked
+the same thing twice within a minute; when it refuses anyway the events
+wait the time Omie asks for."""
+import hmac
+import json
+from dataclasses import dataclass, field
+
+from trytond.i18n import gettext
+from trytond.pool import Pool, PoolMeta
+
+from novagestao_integrations_base.exceptions import WebhookInputError
+
+from .omie import errors, records
+from .sync import OmieSync
+
+ROUTE = 'novagestao_omie/webhook'
+# Topic prefixes, longest first, and the entity their events change
+TOPICS = [
+    ('Financas.ContaCorrente.Lancamento.', 'movement'),
+    ('Financas.ContaCorrente.', 'bank_account'),
+    ('Financas.ContaPagar.', 'payable'),
+    ('Financas.ContaReceber.', 'receivable'),
+    ('ClienteFornecedor.', 'party'),
+    ('Categoria.', 'category'),
+    ('NFe.', 'nf'),
+    ]
+# The filter entity that selects each webhook entity
+FILTER_ENTITY = {'movement': 'statement'}
+DELETES = {'Excluido', 'Excluida'}
+CONSULT = {
+    'party': ('ConsultarCliente', 'codigo_cliente_omie'),
+    'payable': ('ConsultarContaPagar', 'codigo_lancamento_omie'),
+    'receivable': ('ConsultarContaReceber', 'codigo_lancamento_omie'),
+    'bank_account': ('ConsultarContaCorrente', 'nCodCC'),
+    'category': ('ConsultarCategoria', 'codigo'),
+    'nf': ('ConsultarNF', 'nCodNF'),
+    }
+EVENT_KEYS = {
+    'party': ['codigo_cliente_omie'],
+    'payable': ['codigo_lancamento_omie'],
+    'receivable': ['codigo_lancamento_omie'],
+    'bank_account': ['nCodCC', 'codigo_conta_corrente'],
+    'category': ['codigo'],
+    'nf': ['nIdNF', 'nCodNF'],
+    'movement': ['nCodLanc'],
+    }
+# The order in which the records of a batch are applied: what a record
+# depends on comes first
+ORDER = ['category', 'bank_account', 'party', 'payable', 'receivable',
+    'settlement', 'statement', 'nf']
+# The entities whose import posts accounting moves
+ACCOUNTING = {'payable', 'receivable', 'movement'}
+
+
+def topic_entity(topic):
+    "(entity, action) of an Omie topic, or (None, None) when not handled"
+    for prefix, entity in TOPICS:
+        if topic.startswith(prefix):
+            return entity, topic[len(prefix):]
+    return None, None
+
+
+@dataclass
+class Plan:
+    "What a batch of events asks to apply, coalesced by record"
+    refresh: dict = field(default_factory=dict)  # entity -> {id}
+    delete: dict = field(default_factory=dict)  # entity -> {id}
+    settlements: dict = field(default_factory=dict)  # entity -> {title}
+    cancelled: dict = field(default_factory=dict)  # entity -> {baixa}
+    lookup: dict = field(default_factory=dict)  # entity -> {id}
+    months: set = field(default_factory=set)  # {(account, first day)}
+    # event id -> [keys of what it asked]
+    asked: dict = field(default_factory=dict)
+
+    def add(self, event_id, bucket, entity, value):
+        if bucket == 'months':
+            self.months.add(value)
+        else:
+            getattr(self, bucket).setdefault(entity, set()).add(value)
+        self.asked.setdefault(event_id, []).append((bucket, entity, value))
+
+
+class Integration(metaclass=PoolMeta):
+    __name__ = 'integration.integration'
+
+    def connector_webhook_route(self):
+        if self.connector != 'omie':
+            return super().connector_webhook_route()
+        return ROUTE
+
+    def connector_parse_webhook(self, payload):
+        if self.connector != 'omie':
+            return super().connector_parse_webhook(payload)
+        if payload.get('ping') is not None and 'topic' not in payload:
+            return None
+        app_key = str(payload.get('appKey') or '')
+        if not hmac.compare_digest(
+                app_key.encode('utf-8'),
+                str(self.omie_app_key or '').encode('utf-8')):
+            raise PermissionError
+        missing = [k for k in ['messageId', 'topic', 'event']
+            if payload.get(k) in (None, '')]
+        if missing:
+            raise WebhookInputError(gettext(
+                    'novagestao_omie.msg_webhook_missing_keys',
+                    keys=', '.join(missing)))
+        if not isinstance(payload['event'], (dict, list)):
+            raise WebhookInputError(gettext(
+                    'novagestao_omie.msg_webhook_bad_event',
+                    topic=payload['topic']))
+        author = payload.get('author') or {}
+        if isinstance(author, dict):
+            author = ' '.join(filter(None, [
+                        str(author.get('name') or ''),
+                        '<%s>' % author['email'] if author.get('email')
+                        else '']))
+        return {
+            'message_id': str(payload['messageId'])[:100],
+            'topic': str(payload['topic'])[:200],
+            'author': str(author or '')[:200] or None,
+            }
+
+    def connector_process_webhooks(self, run, events):
+        if self.connector != 'omie':
+            return super().connector_process_webhooks(run, events)
+        return WebhookBatch(self, run).apply(events)
+
+
+class WebhookBatch:
+    "Apply a batch of Omie events of one integration"
+
+    def __init__(self, integration, run):
+        # Omie's wait for a redundant read is a minute: better to let the
+        # event wait than to hold a worker
+        client = integration.omie_client(max_retries=2, max_wait=10)
+        self.integration = integration
+        self.run = run
+        self.sync = OmieSync(integration, run, client=client)
+        self.steps = {s.entity: s for s in self.sync.steps()}
+        # (bucket, entity, value) -> outcome of what failed
+        self.failures = {}
+        self.results = {}
+
+    def apply(self, events):
+        plan, outcomes = self.plan(events)
+        touched = set(plan.refresh) | set(plan.delete) | set(plan.cancelled)
+        try:
+            if touched & ACCOUNTING or plan.months:
+                self.sync.lock_sequences()
+            self.execute(plan)
+        finally:
+            self.run.set_progress(remote_calls=self.sync.client.calls)
+            self.sync.client.close()
+        for event in events:
+            if event.id in outcomes:
+                continue
+            asked = plan.asked.get(event.id, [])
+            failed = [self.failures[a] for a in asked if a in self.failures]
+            if failed:
+                # the longest wait decides
+                outcomes[event.id] = max(
+                    failed, key=lambda o: (o[0] == 'retry', o[2] or 0))
+            else:
+                outcomes[event.id] = ('done', '\n'.join(
+                        self.results[a] for a in asked if a in self.results)
+                    or None)
+        return outcomes
+
+    # Planning: what each event asks
+
+    def plan(self, events):
+        plan, outcomes = Plan(), {}
+        for event in events:
+            try:
+                payload = event_payload(event)
+                self.plan_event(plan, event, payload)
+            except WebhookInputError as exception:
+                outcomes[event.id] = ('failed', exception.message)
+            except IgnoredEvent as ignored:
+                outcomes[event.id] = ('ignored', ignored.reason)
+        return plan, outcomes
+
+    def plan_event(self, plan, event, payload):
+        topic = payload.get('topic') or ''
+        entity, action = topic_entity(topic)
+        if entity is None:
+            raise IgnoredEvent(gettext(
+                    'novagestao_omie.msg_webhook_topic_unknown', topic=topic))
+        if not self.integration.is_selected(FILTER_ENTITY.get(entity, entity)):
+            raise IgnoredEvent(gettext(
+                    'novagestao_omie.msg_webhook_entity_filtered',
+                    topic=topic))
+        body = payload.get('event')
+        if action in {'BaixaRealizada', 'BaixaCancelada'}:
+            items = body if isinstance(body, list) else [body]
+            for item in items:
+                for title in title_ids(item, entity):
+                    plan.add(event.id, 'refresh', entity, title)
+                    if action == 'BaixaRealizada':
+                        plan.add(event.id, 'settlements', entity, title)
+                if action == 'BaixaCancelada':
+                    settlement = records.parse_id(
+                        (item or {}).get('codigo_baixa'))
+                    if settlement:
+                        plan.add(event.id, 'cancelled', entity, settlement)
+            if not plan.asked.get(event.id):
+                raise WebhookInputError(gettext(
+                        'novagestao_omie.msg_webhook_no_id',
+                        topic=topic, keys='codigo_lancamento_omie'))
+            return
+        if not isinstance(body, dict):
+            raise WebhookInputError(gettext(
+                    'novagestao_omie.msg_webhook_bad_event', topic=topic))
+        if entity == 'movement':
+            return self.plan_movement(plan, event, topic, action, body)
+        external_id = event_id_of(body, entity)
+        if external_id is None:
+            raise WebhookInputError(gettext(
+                    'novagestao_omie.msg_webhook_no_id', topic=topic,
+                    keys=' / '.join(EVENT_KEYS[entity])))
+        if action in DELETES:
+            plan.add(event.id, 'delete', entity, external_id)
+        else:
+            plan.add(event.id, 'refresh', entity, external_id)
+
+    def plan_movement(self, plan, event, topic, action, body):
+        movement = records.parse_id(body.get('nCodLanc'))
+        if movement is None:
+            raise WebhookInputError(gettext(
+                    'novagestao_omie.msg_webhook_no_id', topic=topic,
+                    keys='nCodLanc'))
+        if action in DELETES or action == 'Alterado':
+            # the line leaves its statement (when still a draft)
+            plan.add(event.id, 'delete', 'movement', movement)
+        if action in DELETES:
+            return
+        month = movement_month(body)
+        if month:
+            plan.add(event.id, 'months', 'statement', month)
+        else:
+            # the event does not say where: Omie's record does
+            plan.add(event.id, 'lookup', 'movement', movement)
+
+    # Execution, in dependency order
+
+    def execute(self, plan):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        for entity in ORDER:
+            if plan.delete.get(entity):
+                self.delete(entity, plan.delete[entity])
+            refresh = set(plan.refresh.get(entity, ())) - set(
+                plan.delete.get(entity, ()))
+            if entity in {'payable', 'receivable'}:
+                if plan.cancelled.get(entity):
+                    self.cancel_settlements(entity, plan.cancelled[entity])
+            if refresh:
+                self.refresh(entity, refresh)
+            if entity in {'payable', 'receivable'}:
+                for title in sorted(plan.settlements.get(entity, ())):
+                    self.import_settlements(entity, title)
+        for movement in sorted(plan.lookup.get('movement', ())):
+            key = ('lookup', 'movement', movement)
+            found = self.guard(
+                [key], lambda: self.sync.client.call(
+                    'ConsultaLancCC', nCodLanc=movement))
+            if found is not None:
+                month = movement_month(found)
+                if month:
+                    plan.months.add(month)
+                    self.note(*key, gettext(
+                            'novagestao_omie.msg_webhook_applied',
+                            entity=self.label('movement'), id=movement))
+        if plan.delete.get('movement'):
+            plan.months |= self.forget_movements(plan.delete['movement'])
+        if plan.months:
+            today = Date.today()
+            for account, month in sorted(plan.months):
+                self.import_statement(account, month, today)
+
+    def guard(self, keys, func, *args):
+        """Run func; on an Omie error, note the outcome of keys instead of
+        failing the batch"""
+        try:
+            return func(*args)
+        except errors.OmieError as error:
+            outcome = self.outcome(error)
+            for key in keys:
+                self.failures[key] = outcome
+
+    def outcome(self, error):
+        if isinstance(error, (errors.RedundantRequestError,
+                    errors.RateLimitError, errors.ConcurrencyError,
+                    errors.MisuseBlockedError)):
+            seconds = int(error.retry_after or 60) + 1
+            return ('postpone', gettext(
+                    'novagestao_omie.msg_webhook_wait',
+                    seconds=seconds), seconds)
+        message = self.integration.describe_exception(error)
+        if error.transient or isinstance(error, errors.AuthenticationError):
+            return ('retry', message, error.retry_after)
+        return ('failed', message, None)
+
+    def note(self, bucket, entity, value, message):
+        self.results[(bucket, entity, value)] = message
+
+    def label(self, entity):
+        "The entity as Omie names it in its topics, which users know"
+        for prefix, topic_entity_ in TOPICS:
+            if topic_entity_ == entity:
+                return prefix.rstrip('.')
+        return entity
+
+    def refresh(self, entity, external_ids):
+        "Read the records again and import them; a missing one is deleted"
+        call, key = CONSULT[entity]
+        step = self.steps[entity]
+        read, gone = [], []
+        for external_id in sorted(external_ids, key=str):
+            try:
+                read.append((external_id, self.sync.client.call(
+                            call, **{key: external_id})))
+            except errors.NotFoundError:
+                gone.append(external_id)
+            except errors.OmieError as error:
+                self.failures[('refresh', entity, external_id)] = (
+                    self.outcome(error))
+        raws = [raw for _, raw in read]
+        if entity in {'payable', 'receivable'} and raws:
+            self.refresh_missing_parties(raws)
+        if raws:
+            self.sync.with_locks(self.sync.import_records, step, raws)
+            self.sync.commit()
+            for external_id, _ in read:
+                self.note('refresh', entity, external_id, gettext(
+                        'novagestao_omie.msg_webhook_applied',
+                        entity=self.label(entity), id=external_id))
+        for external_id in gone:
+            self.delete(entity, [external_id], bucket='refresh')
+
+    def refresh_missing_parties(self, raws):
+        "Import first the clients and suppliers of titles not imported yet"
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        wanted = {records.parse_id(r.get('codigo_cliente_fornecedor'))
+            for r in raws} - {None}
+        bound = Binding.lookup(self.integration, 'party', wanted)
+        missing = {i for i in wanted if str(i) not in bound}
+        if missing and self.integration.is_selected('party'):
+            self.refresh('party', missing)
+
+    def delete(self, entity, external_ids, bucket='delete'):
+        "Cancel or deactivate the local records of records deleted in Omie"
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        Mapping = pool.get('integration.mapping')
+        Party = pool.get('party.party')
+        external_ids = sorted(external_ids, key=str)
+        if entity == 'party':
+            Party.omie_deactivate(self.integration, external_ids)
+            message = 'msg_webhook_party_deleted'
+        elif entity in {'payable', 'receivable'}:
+            self.sync.with_locks(
+                Invoice.omie_delete_titles, self.integration, self.run,
+                entity, [str(i) for i in external_ids])
+            message = 'msg_webhook_title_deleted'
+        elif entity == 'category':
+            Mapping.omie_deactivate(self.integration, external_ids)
+            message = 'msg_webhook_category_deleted'
+        elif entity == 'movement':
+            return
+        else:
+            message = 'msg_webhook_kept'
+        self.sync.commit()
+        for external_id in external_ids:
+            self.note(bucket, entity, external_id, gettext(
+                    'novagestao_omie.' + message, entity=self.label(entity),
+                    id=external_id))
+
+    def cancel_settlements(self, entity, settlements):
+        pool = Pool()
+        Move = pool.get('account.move')
+        settlements = sorted(settlements)
+        self.sync.with_locks(
+            Move.omie_cancel_settlements, self.integration, self.run,
+            [str(s) for s in settlements])
+        self.sync.commit()
+        for settlement in settlements:
+            self.note('cancelled', entity, settlement, gettext(
+                    'novagestao_omie.msg_webhook_settlement_cancelled',
+                    id=settlement))
+
+    def import_settlements(self, entity, title):
+        if not self.integration.is_selected('settlement'):
+            return
+        step = self.steps['settlement']
+        key = ('settlements', entity, title)
+        self.guard([key], self.sync.import_pages, step,
+            dict(step.params, nCodTitulo=title))
+
+    def forget_movements(self, movements):
+        pool = Pool()
+        Statement = pool.get('account.statement')
+        months = self.sync.with_locks(
+            Statement.omie_forget_movements, self.integration, self.run,
+            [str(m) for m in sorted(movements)])
+        self.sync.commit()
+        for movement in movements:
+            self.note('delete', 'movement', movement, gettext(
+                    'novagestao_omie.msg_webhook_movement_forgotten',
+                    id=movement))
+        return months
+
+    def import_statement(self, account, month, today):
+        start = self.integration.import_from_date
+        if month > today or (start and month < start.replace(day=1)):
+            return
+        key = ('months', 'statement', (account, month))
+        self.guard([key], self._import_statement, account, month, today)
+
+    def _import_statement(self, account, month, today):
+        self.sync.import_statement_month(
+            self.steps['statement'], account, month, today)
+        self.sync.commit()
+        self.note('months', 'statement', (account, month), gettext(
+                'novagestao_omie.msg_webhook_statement_read',
+                account=account, month=month.strftime('%m/%Y')))
+
+
+class IgnoredEvent(Exception):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def event_payload(event):
+    try:
+        payload = json.loads(event.payload or '{}')
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise WebhookInputError(gettext(
+                'novagestao_omie.msg_webhook_bad_event',
+                topic=event.topic or ''))
+    return payload
+
+
+def movement_month(movement):
+    """(Omie bank account, first day of the month) of a current-account
+    entry as the API or an event shows it, or None"""
+    head = movement.get('cabecalho') or {}
+    try:
+        account = records.parse_id(
+            head.get('nCodCC') or movement.get('nCodCC'))
+        day = records.parse_date(
+            head.get('dDtLanc') or movement.get('dDtLanc'))
+    except (ValueError, TypeError):
+        return None
+    if account and day:
+        return account, day.replace(day=1)
+
+
+def event_id_of(body, entity):
+    for key in EVENT_KEYS[entity]:
+        value = body.get(key)
+        if value in (None, ''):
+            continue
+        if entity == 'category':
+            return str(value).strip() or None
+        try:
+            return records.parse_id(value)
+        except ValueError:
+            return None
+    return None
+
+
+def title_ids(item, entity):
+    "The Omie titles a settlement event item concerns"
+    key = 'conta_a_receber' if entity == 'receivable' else 'conta_a_pagar'
+    result = []
+    if not isinstance(item, dict):
+        return result
+    for title in item.get(key) or []:
+        try:
+            title_id = records.parse_id(
+                (title or {}).get('codigo_lancamento_omie'))
+        except (ValueError, AttributeError):
+            continue
+        if title_id:
+            result.append(title_id)
+    if not result:
+        try:
+            title_id = records.parse_id(item.get('codigo_lancamento_omie'))
+        except ValueError:
+            title_id = None
+        if title_id:
+            result.append(title_id)
+    return result

@@ -1,0 +1,543 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"End-to-end: Omie webhooks delivered to trytond's route and applied"
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import unittest
+import uuid
+from decimal import Decimal
+
+import requests
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+from trytond import backend
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME
+from trytond.wsgi import app
+
+from novagestao_omie.omie import records
+from novagestao_omie.omie.sandbox import Sandbox
+from novagestao_omie.routes import MAX_BODY
+
+from .test_sync_titles import TitlesTestCase
+from .tools import OmieEndToEndTestCase
+
+ROUTE = '/%s/novagestao_omie/webhook/%s'
+NOT_STATEMENTS = [
+    'category', 'bank_account', 'party', 'payable', 'receivable',
+    'settlement', 'nf']
+
+
+class WebhookCase(OmieEndToEndTestCase):
+    "An integration that receives webhooks, and delivery helpers"
+    sandbox_options = {'seed': 31}
+
+    # the title helpers of the sync tests
+    set_integration = TitlesTestCase.set_integration
+    omie_client = TitlesTestCase.omie_client
+    classifying_categories = TitlesTestCase.classifying_categories
+    accounts = TitlesTestCase.accounts
+    map_categories = TitlesTestCase.map_categories
+    invoices_by_title = TitlesTestCase.invoices_by_title
+    open_title = TitlesTestCase.open_title
+
+    def setUp(self):
+        super().setUp()
+        self.set_integration(
+            status='active', receive_webhooks=True, filter_months_back=13,
+            filter_entities=NOT_STATEMENTS)
+        with self.transaction(readonly=True):
+            Integration = Pool().get('integration.integration')
+            self.token = Integration(self.integration_id).webhook_token
+        self.client = Client(app)
+
+    # helpers
+
+    def message(self, topic, event, **extra):
+        return dict({
+                'messageId': str(uuid.uuid4()),
+                'topic': topic,
+                'event': event,
+                'author': {'email': 'ana@example.com', 'name': 'Ana',
+                    'userId': 7},
+                'appKey': Sandbox.DEFAULT_APP_KEY,
+                'appHash': 'novagestao-ab12cd34',
+                'origin': 'omie-connect-2.0',
+                }, **extra)
+
+    def post(self, body, token=None, content_type='application/json'):
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        return self.client.post(
+            ROUTE % (DB_NAME, token or self.token), data=body,
+            content_type=content_type)
+
+    def events(self, **domain):
+        with self.transaction(readonly=True):
+            Event = Pool().get('integration.webhook.event')
+            return [
+                (e.topic, e.state, e.message_id, e.error, e.result)
+                for e in Event.search([
+                        ('integration', '=', self.integration_id),
+                        ] + [(k, '=', v) for k, v in domain.items()],
+                    order=[('id', 'ASC')])]
+
+    def serve_sandbox_deliveries(self):
+        """Serve trytond on loopback in this thread (where the test database
+        lives) until the sandbox delivered everything it queued"""
+        server = make_server('127.0.0.1', 0, app)
+        server.timeout = 0.05
+        self.sandbox.register_webhook('http://127.0.0.1:%s%s' % (
+                server.server_port, ROUTE % (DB_NAME, self.token)))
+        return server
+
+    def pump(self, server, timeout=60):
+        emitter = self.sandbox.webhooks
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server.handle_request()
+            with emitter.condition:
+                if not emitter.queue and not emitter.busy:
+                    return
+        self.fail("the sandbox did not deliver its webhooks in time")
+
+    def party(self, omie_id):
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Integration = pool.get('integration.integration')
+        return Binding.records_of(
+            Integration(self.integration_id), 'party', [omie_id]).get(
+            str(omie_id))
+
+    def run_queue(self):
+        "Run the queued tasks as a worker would"
+        from trytond.worker import run_task
+        with self.transaction(readonly=True):
+            Queue = Pool().get('ir.queue')
+            tasks = [t.id for t in Queue.search(
+                    [('dequeued_at', '=', None)])]
+        for task in tasks:
+            run_task(DB_NAME, task)
+
+
+class WebhookTestCase(WebhookCase):
+    "Deliveries through trytond's WSGI application"
+
+    # authentication and bad input
+
+    def test_ping_answers_200(self):
+        response = self.post({'ping': 'omie'})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.events(), [])
+
+    def test_unknown_token_and_app_key_are_forbidden(self):
+        for token in ['x' * 43, self.token[:-1]]:
+            response = self.post(self.message('ClienteFornecedor.Alterado',
+                    {'codigo_cliente_omie': 1}), token=token)
+            self.assertEqual(response.status_code, 403)
+            self.assertNotIn(self.token, response.get_data(as_text=True))
+        response = self.post(self.message('ClienteFornecedor.Alterado',
+                {'codigo_cliente_omie': 1}, appKey='9999999999999'))
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.get_json(), {'status': 'forbidden'})
+        self.assertEqual(self.events(), [])
+
+        # off while the flag is off, and after regenerating the token
+        self.set_integration(receive_webhooks=False)
+        self.assertEqual(self.post({'ping': 'omie'}).status_code, 403)
+        self.set_integration(receive_webhooks=True)
+        with self.transaction() as transaction:
+            Integration = Pool().get('integration.integration')
+            integration = Integration(self.integration_id)
+            Integration.regenerate_webhook_token([integration])
+            transaction.commit()
+        self.assertEqual(self.post({'ping': 'omie'}).status_code, 403)
+        with self.transaction(readonly=True):
+            Integration = Pool().get('integration.integration')
+            integration = Integration(self.integration_id)
+            self.assertNotEqual(integration.webhook_token, self.token)
+            self.assertTrue(integration.webhook_url.endswith(
+                    '/%s/novagestao_omie/webhook/%s' % (
+                        DB_NAME, integration.webhook_token)))
+
+    def test_token_not_logged(self):
+        with self.assertLogs('trytond.wsgi', level='INFO') as logs:
+            # a log line of the suite keeps assertLogs happy either way
+            logging.getLogger('trytond.wsgi').info(
+                'POST %s', ROUTE % (DB_NAME, self.token))
+            self.post({'ping': 'omie'})
+        output = '\n'.join(logs.output)
+        self.assertNotIn(self.token, output)
+        self.assertIn('webhook/***', output)
+
+    def test_malformed_deliveries_get_400_and_are_recorded(self):
+        cases = [
+            (b'{"messageId": ', 'application/json', 'JSON'),
+            (b'[1, 2]', 'application/json', 'object'),
+            (b'\xff\xfe', 'application/json', 'JSON'),
+            (json.dumps(self.message('X', {})), 'text/plain', 'text/plain'),
+            (json.dumps({'topic': 'ClienteFornecedor.Alterado',
+                        'event': {}, 'appKey': Sandbox.DEFAULT_APP_KEY}),
+                'application/json', 'messageId'),
+            (b'{"a": "' + b'x' * MAX_BODY + b'"}', 'application/json',
+                str(MAX_BODY)),
+            ]
+        for body, content_type, expected in cases:
+            with self.subTest(expected=expected):
+                response = self.post(body, content_type=content_type)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(expected, response.get_json()['error'])
+        rejected = self.events(state='rejected')
+        self.assertEqual(len(rejected), len(cases))
+        for (_, _, expected), (_, _, message_id, error, _) in zip(
+                cases, rejected):
+            self.assertIsNone(message_id)
+            self.assertIn(expected, error)
+        # the route still works
+        self.assertEqual(self.post({'ping': 'omie'}).status_code, 200)
+
+    def test_duplicate_delivery_is_acknowledged_once(self):
+        message = self.message('Categoria.Alterada', {'codigo': '9.99.99'})
+        first = self.post(message)
+        second = self.post(message)
+        self.assertEqual(first.status_code, 200)
+        self.assertEqual(first.get_json(), {'status': 'accepted'})
+        self.assertEqual(second.status_code, 200)
+        self.assertEqual(second.get_json(), {'status': 'duplicate'})
+        self.assertEqual(len(self.events()), 1)
+
+    def test_unknown_topic_and_filtered_entity_are_ignored(self):
+        self.post(self.message('VendaProduto.Incluida', {'id': 1}))
+        self.set_integration(filter_entities=['party'])
+        self.post(self.message(
+                'Financas.ContaPagar.Alterado',
+                {'codigo_lancamento_omie': 1}))
+        events = self.events()
+        self.assertEqual([e[1] for e in events], ['ignored', 'ignored'])
+        self.assertIn('VendaProduto.Incluida', events[0][4])
+        self.assertIn('Financas.ContaPagar.Alterado', events[1][4])
+
+    def test_event_without_id_fails_without_retry(self):
+        self.post(self.message('ClienteFornecedor.Alterado', {'nome': 'X'}))
+        (_, state, _, error, _), = self.events()
+        self.assertEqual(state, 'failed')
+        self.assertIn('codigo_cliente_omie', error)
+
+    # processing
+
+    def test_party_change_through_the_sandbox_emitter(self):
+        "The sandbox delivers over HTTP; the change appears in Tryton"
+        self.sync()
+        omie_id = self.sandbox.dataset.parties[0]['codigo_cliente_omie']
+        server = self.serve_sandbox_deliveries()
+        self.addCleanup(server.server_close)
+        self.sandbox.change('party', omie_id, razao_social='Nova Razão Ltda',
+            nome_fantasia='Nova Razão')
+        self.pump(server)
+        events = self.events()
+        self.assertEqual(
+            [(e[0], e[1]) for e in events],
+            [('ClienteFornecedor.Alterado', 'done')])
+        self.assertIn(str(omie_id), events[0][4])
+        with self.transaction(readonly=True):
+            party = self.party(omie_id)
+            self.assertIn('Nova Razão', party.name)
+
+        # a client created and then deleted in Omie
+        created = self.omie_client().call('IncluirCliente',
+            codigo_cliente_integracao='WH-1', razao_social='Cliente Webhook',
+            cnpj_cpf='11.222.333/0001-81', email='cliente@example.com')
+        new_id = created['codigo_cliente_omie']
+        self.pump(server)
+        with self.transaction(readonly=True):
+            self.assertEqual(self.party(new_id).name, 'Cliente Webhook')
+        self.sandbox.change('party', new_id, _delete=True)
+        self.pump(server)
+        with self.transaction(readonly=True):
+            party = self.party(new_id)
+            self.assertFalse(party.active)
+        self.assertEqual(
+            [e[1] for e in self.events()], ['done'] * 3)
+
+        # the next scheduled sync duplicates nothing
+        self.sync()
+        with self.transaction(readonly=True):
+            Party = Pool().get('party.party')
+            self.assertEqual(
+                Party.search_count([('name', '=', 'Cliente Webhook'),
+                        ('active', 'in', [True, False])]), 1)
+
+    def test_titles_settlements_and_deletes(self):
+        self.map_categories()
+        self.sync()
+        payable = self.open_title('CP')
+        receivable = self.open_title('CR')
+        server = self.serve_sandbox_deliveries()
+        self.addCleanup(server.server_close)
+        client = self.omie_client()
+        today = records.format_date(self.sandbox.store.today())
+
+        # an amount changed after posting: the invoice is replaced
+        amount = records.parse_decimal(payable.value) + Decimal('10.00')
+        self.sandbox.change('payable', payable.id, valor_documento=float(
+                amount))
+        self.pump(server)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertEqual(invoice.total_amount, amount)
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(invoice.omie_replaces.state, 'cancelled')
+
+        # settled in Omie: BaixaRealizada pays the invoice
+        client.call('LancarPagamento', codigo_lancamento=payable.id,
+            codigo_conta_corrente=payable.account, valor=float(amount),
+            data=today)
+        self.pump(server)
+        with self.transaction(readonly=True):
+            self.assertEqual(
+                self.invoices_by_title()[payable.id].state, 'paid')
+
+        # deleted in Omie: the invoice is cancelled, never deleted
+        self.sandbox.change('receivable', receivable.id, _delete=True)
+        self.pump(server)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[receivable.id]
+            self.assertEqual(invoice.state, 'cancelled')
+        states = [(e[0], e[1]) for e in self.events()]
+        self.assertEqual(states, [
+                ('Financas.ContaPagar.Alterado', 'done'),
+                ('Financas.ContaPagar.BaixaRealizada', 'done'),
+                ('Financas.ContaReceber.Excluido', 'done'),
+                ])
+
+    def test_categories_nf_and_bank_movements(self):
+        self.set_integration(filter_entities=None)
+        self.map_categories()
+        self.sync()
+        server = self.serve_sandbox_deliveries()
+        self.addCleanup(server.server_close)
+
+        # a category renamed in Omie
+        code = sorted(self.classifying_categories())[0]
+        self.sandbox.change('category', code, descricao='Nome Novo')
+        # an NF cancelled in Omie
+        nf = next(n for n in self.sandbox.dataset.invoices
+            if not n['ide']['dCan'] and n['titulos'])
+        self.sandbox.change('invoice', nf['compl']['nIdNF'], cancelar=True)
+        # a bank movement entered in Omie today, then changed, then deleted
+        account = self.sandbox.dataset.accounts[0]['nCodCC']
+        expense = next(c for c, v in sorted(
+                self.classifying_categories().items())
+            if v['conta_receita'] != 'S')
+        today = self.sandbox.store.today()
+        status = self.omie_client().call('IncluirLancCC',
+            cCodIntLanc='WH-LANC-1',
+            cabecalho={'nCodCC': account,
+                'dDtLanc': records.format_date(today), 'nValorLanc': 123.45},
+            detalhes={'cCodCateg': expense, 'cObs': 'Tarifa'})
+        movement = status['nCodLanc']
+        self.pump(server)
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Mapping = pool.get('integration.mapping')
+            Binding = pool.get('integration.binding')
+            Integration = pool.get('integration.integration')
+            mapping, = Mapping.search([
+                    ('integration', '=', self.integration_id),
+                    ('external_code', '=', code)])
+            self.assertEqual(mapping.external_name, 'Nome Novo')
+            invoices = self.invoices_by_title()
+            for title in nf['titulos']:
+                if title['nCodTitulo'] in invoices:
+                    self.assertTrue(
+                        invoices[title['nCodTitulo']].omie_nf_cancelled)
+            line = Binding.records_of(
+                Integration(self.integration_id), 'statement_line',
+                [movement])[str(movement)]
+            self.assertEqual(line.amount, Decimal('-123.45'))
+            self.assertEqual(line.statement.state, 'draft')
+
+        self.sandbox.change('movement', movement,
+            cabecalho={'nValorLanc': 150.0})
+        self.pump(server)
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Integration = pool.get('integration.integration')
+            line = Binding.records_of(
+                Integration(self.integration_id), 'statement_line',
+                [movement])[str(movement)]
+            self.assertEqual(line.amount, Decimal('-150.00'))
+
+        # an event with the entry's id only: Omie's record tells its month
+        self.post(self.message('Financas.ContaCorrente.Lancamento.Alterado',
+                {'nCodLanc': movement}))
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Integration = pool.get('integration.integration')
+            line = Binding.records_of(
+                Integration(self.integration_id), 'statement_line',
+                [movement])[str(movement)]
+            self.assertEqual(line.amount, Decimal('-150.00'))
+
+        self.sandbox.change('movement', movement, _delete=True)
+        self.pump(server)
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Line = pool.get('account.statement.line')
+            Integration = pool.get('integration.integration')
+            self.assertFalse(Binding.records_of(
+                    Integration(self.integration_id), 'statement_line',
+                    [movement]))
+            self.assertFalse(Line.search([('amount', '=', Decimal('-150'))]))
+        self.assertEqual(
+            {e[1] for e in self.events()}, {'done'}, self.events())
+
+    def test_late_and_repeated_events_keep_the_newest_data(self):
+        "An old event delivered late applies Omie's current record"
+        self.sync()
+        omie_id = self.sandbox.dataset.parties[1]['codigo_cliente_omie']
+        self.sandbox.change('party', omie_id, razao_social='Primeira Ltda')
+        first = self.sandbox.webhooks.message(
+            'ClienteFornecedor.Alterado',
+            self.sandbox.store.render_party(self.sandbox.store.party(
+                    omie_id)))
+        self.sandbox.change('party', omie_id, razao_social='Segunda Ltda')
+        second = self.sandbox.webhooks.message(
+            'ClienteFornecedor.Alterado',
+            self.sandbox.store.render_party(self.sandbox.store.party(
+                    omie_id)))
+        # delivered out of order: the newest first
+        self.assertEqual(self.post(second).status_code, 200)
+        self.assertEqual(self.post(first).status_code, 200)
+        with self.transaction(readonly=True):
+            self.assertEqual(self.party(omie_id).name, 'Segunda Ltda')
+        self.assertEqual([e[1] for e in self.events()], ['done', 'done'])
+
+        # a page read before the webhook, imported after it, is stale
+        with self.transaction() as transaction:
+            pool = Pool()
+            Integration = pool.get('integration.integration')
+            Run = pool.get('integration.sync.run')
+            from novagestao_omie.sync import OmieSync
+            integration = Integration(self.integration_id)
+            run = Run(integration=integration, trigger='manual',
+                start=dt.datetime.now())
+            run.save()
+            old = dict(first['event'], info=dict(
+                    first['event'].get('info') or {},
+                    dAlt='01/01/2020', hAlt='00:00:00'))
+            old['razao_social'] = 'Antiga Ltda'
+            sync = OmieSync(integration, run, client=object())
+            step, = [s for s in sync.steps() if s.entity == 'party']
+            sync.import_records(step, [old])
+            transaction.commit()
+        with self.transaction(readonly=True):
+            self.assertEqual(self.party(omie_id).name, 'Segunda Ltda')
+
+    def test_failure_is_retried_with_backoff_then_by_the_user(self):
+        self.sync()
+        omie_id = self.sandbox.dataset.parties[2]['codigo_cliente_omie']
+        self.sandbox.configure(fail_next=['server'] * 10)
+        self.sandbox.store.update_party(
+            self.sandbox.store.party(omie_id), {'razao_social': 'Depois Ltda'})
+        before = dt.datetime.utcnow()
+        self.post(self.message('ClienteFornecedor.Alterado',
+                {'codigo_cliente_omie': omie_id}))
+        with self.transaction(readonly=True):
+            Event = Pool().get('integration.webhook.event')
+            event, = Event.search([('integration', '=', self.integration_id)])
+            self.assertEqual(event.state, 'pending')
+            self.assertEqual(event.attempts, 1)
+            self.assertTrue(event.error)
+            self.assertNotIn(Sandbox.DEFAULT_APP_SECRET, event.error)
+            self.assertGreater(
+                event.next_attempt, before + dt.timedelta(seconds=25))
+            self.assertNotEqual(self.party(omie_id).name, 'Depois Ltda')
+            event_id = event.id
+
+        # the cron leaves it until its time; the Retry button does not wait
+        self.sandbox.configure(fail_next=[])
+        with self.transaction() as transaction:
+            Event = Pool().get('integration.webhook.event')
+            Event.process_due()
+            transaction.commit()
+        self.assertEqual(self.events()[0][1], 'pending')
+        with self.transaction() as transaction:
+            Event = Pool().get('integration.webhook.event')
+            Event.retry([Event(event_id)])
+            transaction.commit()
+        # no worker: the queued task runs as the dispatcher would
+        self.run_queue()
+        (_, state, _, error, _), = self.events()
+        self.assertEqual(state, 'done')
+        self.assertIsNone(error)
+        with self.transaction(readonly=True):
+            self.assertEqual(self.party(omie_id).name, 'Depois Ltda')
+
+    def test_redundant_read_postpones_the_event(self):
+        "Omie's 60-second rule makes the event wait, not fail"
+        self.sync()
+        omie_id = self.sandbox.dataset.parties[3]['codigo_cliente_omie']
+        self.sandbox.configure(redundant_window=60)
+        event = {'codigo_cliente_omie': omie_id}
+        self.post(self.message('ClienteFornecedor.Alterado', event))
+        self.post(self.message('ClienteFornecedor.Alterado', event))
+        events = self.events()
+        self.assertEqual([e[1] for e in events], ['done', 'pending'])
+        self.assertRegex(events[1][3], r'\b6[01]\b')
+        with self.transaction(readonly=True):
+            Event = Pool().get('integration.webhook.event')
+            waiting, = Event.search([('state', '=', 'pending')])
+            self.assertEqual(waiting.attempts, 0)
+
+@unittest.skipUnless(
+    backend.name == 'postgresql', "concurrent requests need PostgreSQL")
+class ConcurrentWebhookTestCase(WebhookCase):
+    "Concurrent deliveries and syncs on a threaded server"
+
+    def test_concurrent_duplicates_and_sync(self):
+        self.sync()
+        server = make_server('127.0.0.1', 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.shutdown)
+        url = 'http://127.0.0.1:%s%s' % (
+            server.server_port, ROUTE % (DB_NAME, self.token))
+        created = self.omie_client().call('IncluirCliente',
+            codigo_cliente_integracao='WH-2', razao_social='Concorrente Ltda',
+            cnpj_cpf='11.444.777/0001-61')
+        message = self.message(
+            'ClienteFornecedor.Incluido',
+            {'codigo_cliente_omie': created['codigo_cliente_omie']})
+        statuses = []
+
+        def send():
+            statuses.append(requests.post(url, json=message).status_code)
+
+        runs = []
+
+        def sync():
+            runs.append(OmieEndToEndTestCase.sync(self)[0])
+
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        threads.append(threading.Thread(target=sync))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(statuses, [200] * 8)
+        self.assertIn(runs, [['done'], ['partial']])
+        (_, state, _, _, _), = self.events()
+        self.assertEqual(state, 'done')
+        with self.transaction(readonly=True):
+            Party = Pool().get('party.party')
+            self.assertEqual(Party.search_count(
+                    [('name', '=', 'Concorrente Ltda')]), 1)
