@@ -294,13 +294,22 @@ class WebhookTestCase(WebhookCase):
             self.assertEqual(invoice.omie_replaces.state, 'cancelled')
 
         # settled in Omie: BaixaRealizada pays the invoice
-        client.call('LancarPagamento', codigo_lancamento=payable.id,
+        settled = client.call('LancarPagamento',
+            codigo_lancamento=payable.id,
             codigo_conta_corrente=payable.account, valor=float(amount),
             data=today)
         self.pump(server)
         with self.transaction(readonly=True):
             self.assertEqual(
                 self.invoices_by_title()[payable.id].state, 'paid')
+
+        # the settlement cancelled in Omie: BaixaCancelada reverses it
+        client.call('CancelarPagamento', codigo_baixa=settled['codigo_baixa'])
+        self.pump(server)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(invoice.amount_to_pay, amount)
 
         # deleted in Omie: the invoice is cancelled, never deleted
         self.sandbox.change('receivable', receivable.id, _delete=True)
@@ -312,8 +321,36 @@ class WebhookTestCase(WebhookCase):
         self.assertEqual(states, [
                 ('Financas.ContaPagar.Alterado', 'done'),
                 ('Financas.ContaPagar.BaixaRealizada', 'done'),
+                ('Financas.ContaPagar.BaixaCancelada', 'done'),
                 ('Financas.ContaReceber.Excluido', 'done'),
                 ])
+
+        # the next scheduled sync agrees and changes nothing
+        state, summary, _ = self.sync()
+        self.assertEqual(
+            sum(c['created'] + c['updated'] for c in summary.values()), 0,
+            summary)
+
+    def test_bank_account_events(self):
+        self.sync()
+        account = self.sandbox.dataset.accounts[0]['nCodCC']
+        self.post(self.message('Financas.ContaCorrente.Alterado',
+                {'nCodCC': account, 'descricao': 'Conta'}))
+        self.post(self.message('Financas.ContaCorrente.Excluido',
+                {'nCodCC': account}))
+        events = self.events()
+        self.assertEqual([e[1] for e in events], ['done', 'done'])
+        self.assertIn('Financas.ContaCorrente %s' % account, events[0][4])
+        self.assertIn('Financas.ContaCorrente %s' % account, events[1][4])
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Integration = pool.get('integration.integration')
+            journal = Binding.records_of(
+                Integration(self.integration_id), 'bank_account',
+                [account])[str(account)]
+            # a ledger with accounting stays
+            self.assertTrue(journal.id)
 
     def test_categories_nf_and_bank_movements(self):
         self.set_integration(filter_entities=None)
