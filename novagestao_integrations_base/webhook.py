@@ -157,8 +157,9 @@ class Integration(metaclass=PoolMeta):
 
     def connector_process_webhooks(self, run, events):
         """Apply the events, recording on run; return {event id: outcome}
-        where an outcome is ('done' or 'ignored', text), ('retry', error,
-        seconds to wait or None) or ('failed', error)"""
+        where an outcome is ('done' or 'ignored', text), ('postpone',
+        reason, seconds) when the remote system asks to wait, ('retry',
+        error, seconds to wait or None) or ('failed', error, None)"""
         return {e.id: ('ignored', None) for e in events}
 
 

@@ -56,6 +56,7 @@ EVENT_KEYS = {
 # depends on comes first
 ORDER = ['category', 'bank_account', 'party', 'payable', 'receivable',
     'settlement', 'statement', 'nf']
+OUTCOME_GRAVITY = {'postpone': 0, 'retry': 1, 'failed': 2}
 # The entities whose import posts accounting moves
 ACCOUNTING = {'payable', 'receivable', 'movement'}
 
@@ -165,9 +166,9 @@ class WebhookBatch:
             asked = plan.asked.get(event.id, [])
             failed = [self.failures[a] for a in asked if a in self.failures]
             if failed:
-                # the longest wait decides
-                outcomes[event.id] = max(
-                    failed, key=lambda o: (o[0] == 'retry', o[2] or 0))
+                # the gravest outcome, then the longest wait, decides
+                outcomes[event.id] = max(failed, key=lambda o: (
+                        OUTCOME_GRAVITY[o[0]], o[2] or 0))
             else:
                 outcomes[event.id] = ('done', '\n'.join(
                         self.results[a] for a in asked if a in self.results)
