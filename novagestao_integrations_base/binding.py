@@ -1,11 +1,17 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
+from trytond import backend
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 
 from .integration import utcnow
+
+# How many ids a search takes at once: trytond 8.0's grouped_slice without a
+# size slices one by one, which cost a query per id.  Half the backend's
+# limit leaves room for the other parameters of the domain.
+IN_MAX = backend.MAX_QUERY_PARAMS // 2
 
 
 class Binding(ModelSQL, ModelView):
@@ -68,7 +74,7 @@ class Binding(ModelSQL, ModelView):
         "Return {external_id: binding} for the external ids that are bound"
         result = {}
         external_ids = sorted({str(i) for i in external_ids})
-        for sub_ids in grouped_slice(external_ids):
+        for sub_ids in grouped_slice(external_ids, IN_MAX):
             for binding in cls.search([
                         ('integration', '=', integration.id),
                         ('kind', '=', kind),
@@ -91,7 +97,7 @@ class Binding(ModelSQL, ModelView):
         "Return {local record: binding} for the local records"
         result = {}
         references = [str(r) for r in records]
-        for sub_refs in grouped_slice(references):
+        for sub_refs in grouped_slice(references, IN_MAX):
             for binding in cls.search([
                         ('integration', '=', integration.id),
                         ('record', 'in', list(sub_refs)),
@@ -133,7 +139,7 @@ class BindingMixin:
         pool = Pool()
         Binding = pool.get('integration.binding')
         result = {r.id: [] for r in records}
-        for sub_records in grouped_slice(records):
+        for sub_records in grouped_slice(records, IN_MAX):
             for binding in Binding.search([
                         ('record', 'in', [str(r) for r in sub_records]),
                         ]):

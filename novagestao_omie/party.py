@@ -7,7 +7,7 @@ from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 
-from novagestao_integrations_base.binding import BindingMixin
+from novagestao_integrations_base.binding import IN_MAX, BindingMixin
 
 KIND = 'party'
 
@@ -112,7 +112,7 @@ class Party(BindingMixin, metaclass=PoolMeta):
         Identifier = pool.get('party.identifier')
         documents = sorted({d for d in documents if d})
         result = {}
-        for sub_documents in grouped_slice(documents):
+        for sub_documents in grouped_slice(documents, IN_MAX):
             for identifier in Identifier.search([
                         ('code_compact', 'in', list(sub_documents)),
                         ('type', 'in', ['br_vat', 'br_cpf']),
