@@ -54,6 +54,8 @@ PENDING_CONSULT_LIMIT = 20
 STATEMENT_OVERLAP_MONTHS = 1
 # How many times a batch is imported again to take the locks it needs
 LOCK_ATTEMPTS = 10
+# Omie lists the titles without their note unless asked
+TITLE_PARAMS = {'exibir_obs': 'S'}
 # The entities whose import posts accounting moves
 ACCOUNTING_ENTITIES = {'payable', 'receivable', 'settlement', 'statement'}
 
@@ -192,12 +194,14 @@ class OmieSync:
             Step('payable', 'ListarContasPagar',
                 TitleParser('payable'),
                 'account.invoice|omie_import_payables', weight=3,
+                params=TITLE_PARAMS,
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
                 deleted='deleted_titles'),
             Step('receivable', 'ListarContasReceber',
                 TitleParser('receivable'),
                 'account.invoice|omie_import_receivables', weight=3,
+                params=TITLE_PARAMS,
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
                 deleted='deleted_titles'),

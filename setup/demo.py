@@ -38,7 +38,8 @@ def main():
         ok = synchronise(
             args.database, integration_id,
             "Sync of the titles released by the mappings", 'retry') and ok
-    changed = change_sandbox(args.sandbox, args.changes)
+    changed = change_sandbox(
+        args.sandbox, args.changes, import_start(args.database, integration_id))
     print("\nChanged %d records in Omie (the sandbox)." % changed)
     ok = synchronise(
         args.database, integration_id, "Incremental sync") and ok
@@ -355,9 +356,20 @@ def print_change(change):
         print("   … and %d more" % (len(change.lines) - 5))
 
 
-def change_sandbox(sandbox_url, count):
+def import_start(database, integration_id):
+    "The first day the integration imports titles of"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(database, 0, readonly=True):
+        Integration = Pool().get('integration.integration')
+        return Integration(integration_id).import_from_date
+
+
+def change_sandbox(sandbox_url, count, since):
     """Change records in the sandbox as users in Omie would: rename some
-    clients, move the due date of some payables, cancel a receivable"""
+    clients, note a renegotiation on some payables, cancel a receivable;
+    the titles are among those the integration imports (issued since)"""
     from novagestao_omie.omie import OmieClient
     from novagestao_omie.omie.sandbox import Sandbox
 
@@ -367,12 +379,15 @@ def change_sandbox(sandbox_url, count):
     parties = client.call(
         'ListarClientes', pagina=1, registros_por_pagina=count)[
         'clientes_cadastro']
+    since = since.strftime('%d/%m/%Y')
     payables = client.call(
         'ListarContasPagar', pagina=1, registros_por_pagina=count,
-        filtrar_por_status='AVENCER')['conta_pagar_cadastro']
+        filtrar_por_status='AVENCER', filtrar_por_emissao_de=since)[
+        'conta_pagar_cadastro']
     receivables = client.call(
         'ListarContasReceber', pagina=1, registros_por_pagina=1,
-        filtrar_por_status='AVENCER')['conta_receber_cadastro']
+        filtrar_por_status='AVENCER', filtrar_por_emissao_de=since)[
+        'conta_receber_cadastro']
     client.close()
     # Omie stamps changes to the second: make them newer than the last sync
     time.sleep(1)

@@ -393,6 +393,22 @@ class TitlesTestCase(OmieEndToEndTestCase):
                 self.assertEqual(move.state, 'posted')
                 self.assertEqual(move.origin, invoice)
 
+    def test_note_changed_in_omie_reaches_the_invoice(self):
+        "Omie lists notes only when asked: a changed note is read and kept"
+        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
+        self.map_categories()
+        self.sync()
+        payable = self.open_title('CP')
+        self.sandbox.change(
+            'payable', payable.id, observacao='Vencimento renegociado')
+        state, summary, errors = self.sync()
+        self.assertEqual(summary['payable']['updated'], 1)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertIn('Vencimento renegociado', invoice.description)
+            self.assertEqual(invoice.state, 'posted')
+            self.assertFalse(invoice.omie_replaces)
+
     def test_cancelled_titles(self):
         "A title cancelled in Omie cancels its invoice"
         self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
