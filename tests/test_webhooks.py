@@ -106,13 +106,17 @@ class WebhookCase(OmieEndToEndTestCase):
                     return
         self.fail("the sandbox did not deliver its webhooks in time")
 
-    def party(self, omie_id):
+    def bound(self, kind, omie_id):
+        "The local record bound to an Omie record, or None"
         pool = Pool()
         Binding = pool.get('integration.binding')
         Integration = pool.get('integration.integration')
         return Binding.records_of(
-            Integration(self.integration_id), 'party', [omie_id]).get(
+            Integration(self.integration_id), kind, [omie_id]).get(
             str(omie_id))
+
+    def party(self, omie_id):
+        return self.bound('party', omie_id)
 
     def run_queue(self):
         "Run the queued tasks as a worker would"
@@ -343,14 +347,10 @@ class WebhookTestCase(WebhookCase):
         self.assertIn('Financas.ContaCorrente %s' % account, events[0][4])
         self.assertIn('Financas.ContaCorrente %s' % account, events[1][4])
         with self.transaction(readonly=True):
-            pool = Pool()
-            Binding = pool.get('integration.binding')
-            Integration = pool.get('integration.integration')
-            journal = Binding.records_of(
-                Integration(self.integration_id), 'bank_account',
-                [account])[str(account)]
-            # a ledger with accounting stays
-            self.assertTrue(journal.id)
+            # a journal whose ledger holds accounting stays
+            journal = self.bound('bank_account', account)
+            self.assertEqual(
+                journal.__name__, 'account.statement.journal')
 
     def test_categories_nf_and_bank_movements(self):
         self.set_integration(filter_entities=None)
@@ -380,10 +380,7 @@ class WebhookTestCase(WebhookCase):
         movement = status['nCodLanc']
         self.pump(server)
         with self.transaction(readonly=True):
-            pool = Pool()
-            Mapping = pool.get('integration.mapping')
-            Binding = pool.get('integration.binding')
-            Integration = pool.get('integration.integration')
+            Mapping = Pool().get('integration.mapping')
             mapping, = Mapping.search([
                     ('integration', '=', self.integration_id),
                     ('external_code', '=', code)])
@@ -393,9 +390,7 @@ class WebhookTestCase(WebhookCase):
                 if title['nCodTitulo'] in invoices:
                     self.assertTrue(
                         invoices[title['nCodTitulo']].omie_nf_cancelled)
-            line = Binding.records_of(
-                Integration(self.integration_id), 'statement_line',
-                [movement])[str(movement)]
+            line = self.bound('statement_line', movement)
             self.assertEqual(line.amount, Decimal('-123.45'))
             self.assertEqual(line.statement.state, 'draft')
 
@@ -403,36 +398,21 @@ class WebhookTestCase(WebhookCase):
             cabecalho={'nValorLanc': 150.0})
         self.pump(server)
         with self.transaction(readonly=True):
-            pool = Pool()
-            Binding = pool.get('integration.binding')
-            Integration = pool.get('integration.integration')
-            line = Binding.records_of(
-                Integration(self.integration_id), 'statement_line',
-                [movement])[str(movement)]
+            line = self.bound('statement_line', movement)
             self.assertEqual(line.amount, Decimal('-150.00'))
 
         # an event with the entry's id only: Omie's record tells its month
         self.post(self.message('Financas.ContaCorrente.Lancamento.Alterado',
                 {'nCodLanc': movement}))
         with self.transaction(readonly=True):
-            pool = Pool()
-            Binding = pool.get('integration.binding')
-            Integration = pool.get('integration.integration')
-            line = Binding.records_of(
-                Integration(self.integration_id), 'statement_line',
-                [movement])[str(movement)]
+            line = self.bound('statement_line', movement)
             self.assertEqual(line.amount, Decimal('-150.00'))
 
         self.sandbox.change('movement', movement, _delete=True)
         self.pump(server)
         with self.transaction(readonly=True):
-            pool = Pool()
-            Binding = pool.get('integration.binding')
-            Line = pool.get('account.statement.line')
-            Integration = pool.get('integration.integration')
-            self.assertFalse(Binding.records_of(
-                    Integration(self.integration_id), 'statement_line',
-                    [movement]))
+            Line = Pool().get('account.statement.line')
+            self.assertIsNone(self.bound('statement_line', movement))
             self.assertFalse(Line.search([('amount', '=', Decimal('-150'))]))
         self.assertEqual(
             {e[1] for e in self.events()}, {'done'}, self.events())
