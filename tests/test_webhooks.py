@@ -24,7 +24,7 @@ from novagestao_omie.omie import records
 from novagestao_omie.omie.sandbox import Sandbox
 from novagestao_omie.routes import MAX_BODY
 
-from .test_sync_titles import TitlesTestCase
+from . import test_sync_titles
 from .tools import OmieEndToEndTestCase
 
 ROUTE = '/%s/novagestao_omie/webhook/%s'
@@ -37,14 +37,17 @@ class WebhookCase(OmieEndToEndTestCase):
     "An integration that receives webhooks, and delivery helpers"
     sandbox_options = {'seed': 31}
 
-    # the title helpers of the sync tests
-    set_integration = TitlesTestCase.set_integration
-    omie_client = TitlesTestCase.omie_client
-    classifying_categories = TitlesTestCase.classifying_categories
-    accounts = TitlesTestCase.accounts
-    map_categories = TitlesTestCase.map_categories
-    invoices_by_title = TitlesTestCase.invoices_by_title
-    open_title = TitlesTestCase.open_title
+    # the title helpers of the sync tests (taken through their module: a
+    # test class in this module's namespace would run here again)
+    _titles = test_sync_titles.TitlesTestCase
+    set_integration = _titles.set_integration
+    omie_client = _titles.omie_client
+    classifying_categories = _titles.classifying_categories
+    accounts = _titles.accounts
+    map_categories = _titles.map_categories
+    invoices_by_title = _titles.invoices_by_title
+    open_title = _titles.open_title
+    del _titles
 
     def setUp(self):
         super().setUp()
