@@ -58,7 +58,7 @@ ORDER = ['category', 'bank_account', 'party', 'payable', 'receivable',
     'settlement', 'statement', 'nf']
 OUTCOME_GRAVITY = {'postpone': 0, 'retry': 1, 'failed': 2}
 # The entities whose import posts accounting moves
-ACCOUNTING = {'payable', 'receivable', 'movement'}
+ACCOUNTING = {'payable', 'receivable', 'movement', 'statement'}
 
 
 def topic_entity(topic):
@@ -77,15 +77,13 @@ class Plan:
     settlements: dict = field(default_factory=dict)  # entity -> {title}
     cancelled: dict = field(default_factory=dict)  # entity -> {baixa}
     lookup: dict = field(default_factory=dict)  # entity -> {id}
-    months: set = field(default_factory=set)  # {(account, first day)}
+    # 'statement' -> {(Omie bank account, first day of the month)}
+    months: dict = field(default_factory=dict)
     # event id -> [keys of what it asked]
     asked: dict = field(default_factory=dict)
 
     def add(self, event_id, bucket, entity, value):
-        if bucket == 'months':
-            self.months.add(value)
-        else:
-            getattr(self, bucket).setdefault(entity, set()).add(value)
+        getattr(self, bucket).setdefault(entity, set()).add(value)
         self.asked.setdefault(event_id, []).append((bucket, entity, value))
 
 
@@ -152,9 +150,10 @@ class WebhookBatch:
 
     def apply(self, events):
         plan, outcomes = self.plan(events)
-        touched = set(plan.refresh) | set(plan.delete) | set(plan.cancelled)
+        touched = (set(plan.refresh) | set(plan.delete) | set(plan.cancelled)
+            | set(plan.months))
         try:
-            if touched & ACCOUNTING or plan.months:
+            if touched & ACCOUNTING:
                 self.sync.lock_sequences()
             self.execute(plan)
         finally:
@@ -276,15 +275,16 @@ class WebhookBatch:
             if found is not None:
                 month = movement_month(found)
                 if month:
-                    plan.months.add(month)
+                    plan.months.setdefault('statement', set()).add(month)
                     self.note(*key, gettext(
                             'novagestao_omie.msg_webhook_applied',
                             entity=self.label('movement'), id=movement))
         if plan.delete.get('movement'):
-            plan.months |= self.forget_movements(plan.delete['movement'])
-        if plan.months:
+            plan.months.setdefault('statement', set()).update(
+                self.forget_movements(plan.delete['movement']))
+        if plan.months.get('statement'):
             today = Date.today()
-            for account, month in sorted(plan.months):
+            for account, month in sorted(plan.months['statement']):
                 self.import_statement(account, month, today)
 
     def guard(self, keys, func, *args):
