@@ -358,14 +358,21 @@ class OmieSync:
             for b in self.integration.filter_bank_accounts
             if b.kind == 'bank_account')
 
-    def title_filters(self, step):
+    def date_and_account_filters(self, date_key, account_key=None):
+        """The Omie params of the import date and, when the integration is
+        limited to a single bank account, of that account"""
         params = {}
         from_date = self.integration.import_from_date
         if from_date:
-            params['filtrar_por_emissao_de'] = omie_date(from_date)
+            params[date_key] = omie_date(from_date)
         accounts = self.selected_bank_accounts()
-        if len(accounts) == 1:
-            params['filtrar_conta_corrente'] = accounts[0]
+        if account_key and len(accounts) == 1:
+            params[account_key] = accounts[0]
+        return params
+
+    def title_filters(self, step):
+        params = self.date_and_account_filters(
+            'filtrar_por_emissao_de', 'filtrar_conta_corrente')
         if (self.integration.filter_open_only and step.entity == 'receivable'
                 and not self.cursor_params(step)):
             # Only on the first read: later reads must see the imported
@@ -386,21 +393,10 @@ class OmieSync:
         return {'filtrar_por_emissao_de': omie_date(since)}
 
     def settlement_filters(self, step):
-        params = {}
-        from_date = self.integration.import_from_date
-        if from_date:
-            params['dDtPagtoDe'] = omie_date(from_date)
-        accounts = self.selected_bank_accounts()
-        if len(accounts) == 1:
-            params['nCodCC'] = accounts[0]
-        return params
+        return self.date_and_account_filters('dDtPagtoDe', 'nCodCC')
 
     def nf_filters(self, step):
-        params = {}
-        from_date = self.integration.import_from_date
-        if from_date:
-            params['dEmiInicial'] = omie_date(from_date)
-        return params
+        return self.date_and_account_filters('dEmiInicial')
 
     # Pending records: read again those whose cause may be gone
 
