@@ -11,6 +11,7 @@ integration whose categories are all mapped, runs the first sync, changes
 --changed titles in the sandbox and runs the incremental sync.  Prints, per
 run, the wall time, records per second, Omie calls and the peak memory."""
 import argparse
+import cProfile
 import datetime as dt
 import os
 import resource
@@ -25,6 +26,8 @@ def main():
     parser.add_argument('--movements', type=int, default=1000)
     parser.add_argument('--changed', type=int, default=100)
     parser.add_argument('--seed', type=int, default=7)
+    parser.add_argument('--profile', metavar='PREFIX',
+        help="write a cProfile of each sync to PREFIX-<sync>.prof")
     args = parser.parse_args()
     os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
     os.environ.setdefault('DB_NAME', 'bench_%d' % int(time.time()) if not
@@ -66,10 +69,12 @@ def main():
             return integration.id
         integration_id = run_committed(DB_NAME, create_integration, context=context)
         map_categories(DB_NAME, integration_id, context, dataset)
-        report("first sync", run(DB_NAME, integration_id, context))
+        report("first sync", run(DB_NAME, integration_id, context,
+                profiled(args.profile, 'first')))
         changed = change_titles(sandbox, dataset, args.changed)
         print("changed %d titles in the sandbox" % changed)
-        report("incremental sync", run(DB_NAME, integration_id, context))
+        report("incremental sync", run(DB_NAME, integration_id, context,
+                profiled(args.profile, 'incremental')))
     finally:
         server.shutdown()
         drop_db()
@@ -120,14 +125,27 @@ def bench_account(Account, kind):
     return account
 
 
-def run(database, integration_id, context):
+def profiled(prefix, name):
+    "A cProfile to write to prefix-name.prof, or None without prefix"
+    if prefix:
+        profile = cProfile.Profile()
+        profile.path = '%s-%s.prof' % (prefix, name)
+        return profile
+
+
+def run(database, integration_id, context, profile=None):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
     start = time.perf_counter()
     with Transaction().start(database, 0, context=context):
         Integration = Pool().get('integration.integration')
+        if profile:
+            profile.enable()
         Integration.run_sync([Integration(integration_id)], 'manual')
+        if profile:
+            profile.disable()
+            profile.dump_stats(profile.path)
     seconds = time.perf_counter() - start
     with Transaction().start(database, 0, readonly=True):
         Integration = Pool().get('integration.integration')

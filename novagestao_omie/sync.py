@@ -58,6 +58,10 @@ LOCK_ATTEMPTS = 10
 TITLE_PARAMS = {'exibir_obs': 'S'}
 # The entities whose import posts accounting moves
 ACCOUNTING_ENTITIES = {'payable', 'receivable', 'settlement', 'statement'}
+# Records handed to an importer at once, then committed: Tryton's records
+# read their fields for every record of their list, at a cost that grows
+# with the square of its length, so a page of Omie (500) is cut in chunks.
+IMPORT_CHUNK = 100
 
 
 def _altered_at(record):
@@ -288,19 +292,22 @@ class OmieSync:
         committing each; return the newest change stamp read"""
         newest = None
         for page in self.client.iterate_pages(step.call, **params):
-            if step.before:
-                getattr(self, step.before)(step, page.records)
-            parsed = self.with_locks(self.import_records, step, page.records)
-            for record in parsed:
-                altered = step.stamp(record)
-                if altered and (newest is None or altered > newest):
-                    newest = altered
+            for start in range(0, len(page.records), IMPORT_CHUNK):
+                chunk = page.records[start:start + IMPORT_CHUNK]
+                if step.before:
+                    getattr(self, step.before)(step, chunk)
+                parsed = self.with_locks(self.import_records, step, chunk)
+                for record in parsed:
+                    altered = step.stamp(record)
+                    if altered and (newest is None or altered > newest):
+                        newest = altered
+                self.commit()
             if start_progress is not None:
                 total_pages = page.total_pages or page.number
                 self.run.set_progress(
                     start_progress + share * 100 * page.number / total_pages,
                     remote_calls=self.client.calls)
-            self.commit()
+                self.commit()
         return newest
 
     def import_records(self, step, raws):
