@@ -164,7 +164,17 @@ class Statement(BindingMixin, metaclass=PoolMeta):
                         ('record', 'in', [str(l) for l in removed]),
                         ]))
             Line.delete(removed)
-        statement.date = min(omie.end_date or today, today)
+        date = min(omie.end_date or today, today)
+        if (not new_lines and not removed and statement.id is not None
+                and (statement.date, statement.start_balance,
+                    statement.end_balance) == (
+                    date, omie.opening_balance, omie.closing_balance)):
+            # read again unchanged: nothing to write
+            cls._omie_post_complete(
+                integration, omie, statement, errors, today)
+            cls._omie_record_errors(integration, run, omie, resolved, errors)
+            return
+        statement.date = date
         statement.start_balance = omie.opening_balance
         statement.end_balance = omie.closing_balance
         if getattr(statement, 'total_amount', None) is None:
