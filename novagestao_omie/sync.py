@@ -58,9 +58,9 @@ LOCK_ATTEMPTS = 10
 TITLE_PARAMS = {'exibir_obs': 'S'}
 # The entities whose import posts accounting moves
 ACCOUNTING_ENTITIES = {'payable', 'receivable', 'settlement', 'statement'}
-# Records handed to an importer at once, then committed: Tryton's records
-# read their fields for every record of their list, at a cost that grows
-# with the square of its length, so a page of Omie (500) is cut in chunks.
+# Records handed to an importer at once, then committed: Tryton checks every
+# id of a record list for each record it builds from the list, a cost in the
+# square of its length, so a page of Omie (500) is cut in chunks.
 IMPORT_CHUNK = 100
 
 
