@@ -566,7 +566,9 @@ class Move(metaclass=PoolMeta):
         """Return {title Omie id: [settlement Omie ids]} for the titles
         whose invoice holds more settlements than Omie says are paid
         (valor_pag): some were cancelled in Omie.  The bound settlements of
-        each are listed, to compare with those Omie still lists."""
+        each are listed, to compare with those Omie still lists.  A title as
+        it was imported (same content hash, which covers what Omie says is
+        paid and when it last changed the title) is not checked."""
         pool = Pool()
         Binding = pool.get('integration.binding')
         Invoice = pool.get('account.invoice')
@@ -577,7 +579,12 @@ class Move(metaclass=PoolMeta):
                 if t and t.omie_id and t.kind == kind}
             if not kind_titles:
                 continue
-            title_bindings = Binding.lookup(integration, kind, kind_titles)
+            title_bindings = {
+                external_id: binding
+                for external_id, binding in Binding.lookup(
+                    integration, kind, kind_titles).items()
+                if binding.content_hash
+                != kind_titles[external_id].content_hash()}
             invoices = Invoice._omie_bound_invoices(title_bindings.values())
             if not invoices:
                 continue

@@ -555,11 +555,8 @@ class OmieSync:
         """Cancel the settlements of these titles that Omie no longer has
 
         Only the titles whose invoice holds more settlements than Omie says
-        are paid are read again, with ListarMovimentos: a call each.  A
-        title as it was imported (same content hash, which covers what Omie
-        says is paid and when it last changed the title) is not checked."""
+        are paid are read again, with ListarMovimentos: a call each."""
         pool = Pool()
-        Binding = pool.get('integration.binding')
         Move = pool.get('account.move')
         if not self.integration.is_selected('settlement'):
             return
@@ -569,11 +566,6 @@ class OmieSync:
                 titles.append(step.parser.from_omie(raw))
             except ValueError:
                 continue
-        bindings = Binding.lookup(self.integration, step.entity,
-            [t.omie_id for t in titles if t.omie_id])
-        titles = [t for t in titles
-            if str(t.omie_id) in bindings
-            and bindings[str(t.omie_id)].content_hash != t.content_hash()]
         gone = []
         for title, bound in sorted(Move.omie_settlements_to_check(
                     self.integration, titles).items()):
