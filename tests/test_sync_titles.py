@@ -115,6 +115,13 @@ class TitlesTestCase(OmieEndToEndTestCase):
                 - records.parse_decimal(settlement['multa']))
         return paid
 
+    def import_mapped(self):
+        """Import everything but the statements, every category mapped
+        Return what sync returns"""
+        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
+        self.map_categories()
+        return self.sync()
+
     def invoices_by_title(self):
         pool = Pool()
         Binding = pool.get('integration.binding')
@@ -151,9 +158,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_titles_settlements_and_nf(self):
         "Titles are posted invoices, settled ones paid, NF keys set"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        state, summary, errors = self.sync()
+        state, summary, errors = self.import_mapped()
         self.assertEqual(self.title_errors(errors), [])
         titles = self.titles()
         paid = self.principal_paid()
@@ -339,9 +344,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_full_and_partial_settlements(self):
         "A partial settlement lowers what is left to pay, the last pays"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         receivable = self.open_title('CR')
         payable = self.open_title('CP')
         client = self.omie_client()
@@ -395,9 +398,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_note_changed_in_omie_reaches_the_invoice(self):
         "Omie lists notes only when asked: a changed note is read and kept"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         payable = self.open_title('CP')
         self.sandbox.change(
             'payable', payable.id, observacao='Vencimento renegociado')
@@ -411,9 +412,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_cancelled_titles(self):
         "A title cancelled in Omie cancels its invoice"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         receivable = self.open_title('CR')
         payable = self.open_title('CP')
         self.sandbox.change('receivable', receivable.id,
@@ -438,9 +437,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_title_changed_after_posting(self):
         "A posted invoice whose title changed is replaced, payments kept"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         receivable = self.open_title('CR')
         amount = records.parse_decimal(receivable.value)
         part = (amount / 4).quantize(Decimal('0.01'))
@@ -658,9 +655,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_cancelled_settlement(self):
         "A settlement cancelled in Omie is reversed, the invoice open again"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         row = self.settled_title('CR')
         settlement = row.settlements[-1]
         baixa = str(settlement['codigo_baixa'])
@@ -743,9 +738,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_cancelled_partial_settlement_of_payable(self):
         "A partial settlement of a payable cancelled in Omie is reversed"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         payable = self.open_title('CP')
         amount = records.parse_decimal(payable.value)
         part = (amount / 3).quantize(Decimal('0.01'))
@@ -775,9 +768,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_deleted_title(self):
         "A title deleted in Omie cancels its invoice, never deletes it"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         receivable = self.open_title('CR')
         client = self.omie_client()
         client.call('ExcluirContaReceber', chave_lancamento=receivable.id)
@@ -806,9 +797,7 @@ class TitlesTestCase(OmieEndToEndTestCase):
 
     def test_deleted_pending_title(self):
         "A pending title found deleted in Omie is undone, payments first"
-        self.set_integration(filter_entities=ALL_BUT_STATEMENTS)
-        self.map_categories()
-        self.sync()
+        self.import_mapped()
         row = self.settled_title('CP')
         # changed after its invoice was paid: pending
         self.sandbox.change('payable', row.id,
