@@ -51,3 +51,13 @@ apt_install() {
     $sudo apt-get update -qq >/dev/null && \
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
+
+# Debian's Chromium, for the browser test and the screenshots.
+ensure_chromium() {
+    CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+    if [ ! -x "$CHROMIUM" ]; then
+        log "Installing Chromium"
+        apt_install chromium fonts-dejavu-core fonts-liberation
+    fi
+    export CHROMIUM
+}
