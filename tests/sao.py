@@ -598,19 +598,26 @@ class Client:
         """Open the first row of the active list in its form: a double click,
         or for an editable list, the row then the Switch button"""
         editable = self.js('!!(__ng.view() && __ng.view().editable)')
+        tabs = self.js('__ng.tabCount()')
         self.click(
             '(() => { const view = __ng.view(); if (!view) return null;'
             ' const row = Array.from(view.el[0].querySelectorAll("tbody > tr"))'
             '.find(tr => __ng.visible(tr));'
-            ' return row && Array.from(row.querySelectorAll('
-            '"td:not(.selection-state):not(.optional)")).find('
-            'td => __ng.visible(td) && !td.querySelector("button")); })()',
+            # a cell without a link (a double click on a link opens the
+            # linked record) nor a button
+            ' const cells = row ? Array.from(row.querySelectorAll('
+            '"td:not(.selection-state):not(.optional)")).filter('
+            'td => __ng.visible(td) && !td.querySelector("button")) : [];'
+            ' return cells.find(td => !td.querySelector("a")) || cells[0];'
+            ' })()',
             'the first row of %s' % what, count=1 if editable else 2)
         if editable:
             self.idle('the first row of %s' % what)
             self.click('__ng.all("button#switch_", __ng.activeTab())[0]',
                 'the Switch button of %s' % what)
         self.wait('__ng.viewType() === "form"', 'the form of %s' % what)
+        if self.js('__ng.tabCount()') != tabs:
+            self.fail('Opening the first row of %s opened another tab' % what)
         self.screen_ready('the form of %s' % what)
 
     def notebook_tabs(self):
