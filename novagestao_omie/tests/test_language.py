@@ -36,11 +36,12 @@ class LanguageTestCase(TestCase):
         Model = Pool().get(model)
         return Model.fields_get(list(names))
 
-    def record_name(self, model, xml_id):
+    def record_string(self, model, xml_id, field='name'):
         pool = Pool()
         ModelData = pool.get('ir.model.data')
         Model = pool.get(model)
-        return Model(ModelData.get_id(xml_id)).rec_name
+        module, fs_id = xml_id.split('.')
+        return getattr(Model(ModelData.get_id(module, fs_id)), field)
 
     @with_transaction()
     def test_language_record(self):
@@ -93,16 +94,17 @@ class LanguageTestCase(TestCase):
                 "Diário de Extrato")
             # records of Tryton's modules: their overridden pt rows
             self.assertEqual(
-                self.record_name(
+                self.record_string(
                     'ir.ui.menu', 'account_statement.menu_statements'),
                 "Extratos")
             self.assertEqual(
-                self.record_name(
-                    'ir.action', 'account_statement.act_statement_form'),
+                self.record_string(
+                    'ir.action.act_window',
+                    'account_statement.act_statement_form'),
                 "Extratos")
             self.assertEqual(
-                self.record_name('ir.model.button',
-                    'account_statement.statement_reconcile_button'),
+                self.record_string('ir.model.button',
+                    'account_statement.statement_reconcile_button', 'string'),
                 "Conciliar")
 
     @with_transaction()
