@@ -171,6 +171,9 @@ BRAZILIAN = {
     'Account Invoice Payment Mean Rule':
         "Regra do Meio de Pagamento da Fatura",
     'All': "Todos",
+    'Allow move lines of this account to be reconciled.':
+        "Permitir que as linhas de lançamento desta conta sejam "
+        "conciliadas.",
     'Bank Accounts Used': "Contas Bancárias Usadas",
     'Cancelled': "Cancelado",
     'Close': "Fechar",
