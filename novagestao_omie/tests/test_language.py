@@ -3,6 +3,10 @@
 # terms.
 "Brazilian Portuguese (pt_BR) on our screens and on Tryton's that users reach"
 import datetime as dt
+import os
+import subprocess
+import sys
+import unittest
 from decimal import Decimal
 
 from trytond.ir.lang import get_parent_language
@@ -127,3 +131,19 @@ class LanguageTestCase(TestCase):
             self.assertEqual(
                 dict(statement['state']['selection'])['posted'],
                 "Confirmado")
+
+
+class OverridesFileTestCase(unittest.TestCase):
+    "Test the pt_BR overrides follow the installed Tryton modules"
+
+    def test_overrides_up_to_date(self):
+        "setup/ptbr-overrides finds every string reviewed and written"
+        root = os.path.dirname(os.path.dirname(os.path.dirname(
+                    os.path.abspath(__file__))))
+        script = os.path.join(root, 'setup', 'ptbr_overrides.py')
+        if not os.path.exists(script):
+            self.skipTest("not run from a source checkout")
+        result = subprocess.run(
+            [sys.executable, script, '--check'],
+            capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
