@@ -6,6 +6,7 @@
 Run by ./setup/demo, which creates the database and starts the sandbox."""
 import argparse
 import json
+import logging
 import sys
 import time
 import urllib.request
@@ -21,7 +22,16 @@ def main():
     parser.add_argument('--sandbox', required=True, help="the sandbox URL")
     parser.add_argument('--changes', type=int, default=25,
         help="records to change in the sandbox before the incremental sync")
+    parser.add_argument('--log', help="the file of the log lines "
+        "(the Omie client's retries, trytond's messages)")
+    parser.add_argument('--verbose', action='store_true',
+        help="print the log lines too")
     args = parser.parse_args()
+    # the log lines go to a file, so that they do not break the report
+    logging.basicConfig(
+        filename=None if args.verbose else args.log,
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format='%(asctime)s %(levelname)s %(name)s %(message)s')
 
     import trytond.config as config
     config.update_etc(args.config)
@@ -34,7 +44,8 @@ def main():
     if not test_connection(args.database, integration_id):
         return 1
     ok = synchronise(args.database, integration_id, "First full sync")
-    if map_categories(args.database, integration_id):
+    released, mistake = map_categories(args.database, integration_id)
+    if released:
         ok = synchronise(
             args.database, integration_id,
             "Sync of the titles released by the mappings", 'retry') and ok
@@ -43,7 +54,7 @@ def main():
     print("\nChanged %d records in Omie (the sandbox)." % changed)
     ok = synchronise(
         args.database, integration_id, "Incremental sync") and ok
-    ok = recategorise(args.database, integration_id) and ok
+    ok = recategorise(args.database, integration_id, mistake) and ok
     return 0 if ok else 1
 
 
@@ -55,18 +66,27 @@ def set_up(database, sandbox_url):
         create_brazilian_company, run_committed)
     from novagestao_omie.omie.sandbox import Sandbox
 
-    def create_company():
-        pool = Pool()
-        Company = pool.get('company.company')
+    def find_company():
+        Company = Pool().get('company.company')
         companies = Company.search([('party.name', '=', COMPANY_NAME)])
         if companies:
             return companies[0].id
-        print("Creating the demo company %s (BRL, chart of accounts, "
-            "fiscal years, São Paulo time)" % COMPANY_NAME)
+
+    def create_company():
+        # run again from the start when the transaction must be restarted
+        company_id = find_company()
+        if company_id:
+            return company_id
         company = create_brazilian_company(COMPANY_NAME)
         add_result_accounts(company)
         return company.id
-    company_id = run_committed(database, create_company)
+
+    with Transaction().start(database, 0, readonly=True):
+        company_id = find_company()
+    if not company_id:
+        print("Creating the demo company %s (BRL, chart of accounts, "
+            "fiscal years, São Paulo time)" % COMPANY_NAME)
+        company_id = run_committed(database, create_company)
 
     with Transaction().start(database, 0) as transaction:
         pool = Pool()
@@ -74,21 +94,25 @@ def set_up(database, sandbox_url):
         Integration = pool.get('integration.integration')
         Lang = pool.get('ir.lang')
         User = pool.get('res.user')
+        ConfigWizardItem = pool.get('ir.module.config_wizard.item')
+        Configuration = pool.get('ir.configuration')
         company = Company(company_id)
         admin, = User.search([('login', '=', 'admin')])
         if company not in admin.companies:
             admin.companies = list(admin.companies) + [company]
         admin.company = company
-        # Brazilian finance teams read the client in Portuguese
-        portuguese = Lang.search([('code', '=', 'pt')], limit=1)
-        if portuguese and not admin.language:
-            admin.language = portuguese[0]
+        # Brazilian finance teams read the client in Brazilian Portuguese
+        # (the pt_BR language of novagestao_integrations_base)
+        brazilian, = Lang.search([('code', '=', 'pt_BR')])
+        admin.language = brazilian
         admin.save()
-        if portuguese:
-            Configuration = pool.get('ir.configuration')
-            configuration = Configuration(1)
-            configuration.language = 'pt'
-            configuration.save()
+        configuration = Configuration(1)
+        configuration.language = brazilian.code
+        configuration.save()
+        # the demo did what the module configuration wizard asks at login
+        ConfigWizardItem.write(
+            ConfigWizardItem.search([('state', '=', 'open')]),
+            {'state': 'done'})
         with transaction.set_context(
                 company=company.id, companies=[company.id],
                 _skip_warnings=True):
@@ -180,8 +204,10 @@ def test_connection(database, integration_id):
 
 def map_categories(database, integration_id, threshold=85):
     """Suggest an account for each Omie category and accept the confident
-    suggestions, as a user would in the Category mapping tab
-    Return whether titles wait on the confirmed mappings"""
+    suggestions, as a user would in the Category mapping tab; one of them
+    the user confirms with a wrong account by mistake, corrected at the end
+    Return whether titles wait on the confirmed mappings and the mistake:
+    (mapping id, right account id) or None"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
@@ -205,6 +231,7 @@ def map_categories(database, integration_id, threshold=85):
                 print("  %-40s → %-32s %3.0f%%  %s" % (
                         mapping.rec_name[:40], mapping.target.rec_name[:32],
                         mapping.score, mapping.reason or ''))
+            mistake = confirm_by_mistake(confident)
             Mapping.confirm(confident)
             unmapped = Mapping.search_count([
                     ('integration', '=', integration_id),
@@ -214,7 +241,57 @@ def map_categories(database, integration_id, threshold=85):
                 print("  %d categories stay for the user to map; their "
                     "titles wait, pending" % unmapped)
         transaction.commit()
-        return bool(confident)
+        return bool(confident), mistake
+
+
+def confirm_by_mistake(mappings):
+    """Put a wrong account on one of the mappings about to be confirmed, as
+    a user picking the line next to the right one in the chart would: on
+    the category of fewest titles waiting (two at least), so that few
+    invoices need the correction
+    Return (mapping id, right account id) or None"""
+    from collections import Counter
+
+    from trytond.pool import Pool
+
+    pool = Pool()
+    Account = pool.get('account.account')
+    Error = pool.get('integration.sync.error')
+    codes = {m.external_code for m in mappings}
+    titles = Counter(e.detail for e in Error.search([
+                ('kind', '=', 'category_not_mapped'),
+                ('resolved', '=', False),
+                ('entity', 'in', ['payable', 'receivable']),
+                ('detail', 'in', list(codes)),
+                ]))
+    mappings = sorted(
+        (m for m in mappings if titles[m.external_code] and m.target
+            and m.target.__name__ == 'account.account'),
+        key=lambda m: (
+            titles[m.external_code] < 2, titles[m.external_code],
+            m.external_code))
+    for mapping in mappings:
+        right = mapping.target
+        domain = [
+            ('company', '=', right.company.id),
+            ('type', '=', right.type.id),
+            ('closed', '!=', True),
+            ('id', '!=', right.id),
+            ]
+        wrong = (Account.search(domain + [('code', '<', right.code)],
+                order=[('code', 'DESC')], limit=1)
+            or Account.search(domain + [('code', '>', right.code)],
+                order=[('code', 'ASC')], limit=1))
+        if not wrong:
+            continue
+        mapping.target, = wrong
+        mapping.save()
+        print("  By mistake, the user confirms %s with %s, the line above "
+            "the suggested %s:\n  its %d titles are posted on the wrong "
+            "account until the user corrects the mapping, at the end" % (
+                mapping.rec_name, wrong[0].rec_name, right.rec_name,
+                titles[mapping.external_code]))
+        return mapping.id, right.id
 
 
 def synchronise(database, integration_id, title, trigger='manual'):
@@ -266,13 +343,12 @@ def print_run(run):
                 % (len(errors) - 10))
 
 
-def recategorise(database, integration_id):
-    """Map the category of most posted titles to another account of the same
-    type, as a user would, and run the re-categorisation it queues; a run
-    of the demo that finds one done prints its report again
+def recategorise(database, integration_id, mistake):
+    """Correct the mapping confirmed by mistake to its right account, as the
+    user would, and run the re-categorisation it queues: the invoices posted
+    on the wrong account are cancelled and replaced on the right one; a run
+    of the demo that finds it done prints its report again
     Return whether it is done"""
-    from sql.aggregate import Count
-
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     from trytond.worker import run_task
@@ -283,46 +359,22 @@ def recategorise(database, integration_id):
         pool = Pool()
         Account = pool.get('account.account')
         Change = pool.get('integration.mapping.change')
-        Invoice = pool.get('account.invoice')
-        Line = pool.get('account.invoice.line')
         Mapping = pool.get('integration.mapping')
         changes = Change.search([('integration', '=', integration_id)])
         if changes:
             print("\nRe-categorisation (done by an earlier run)")
             print_change(changes[0])
             return changes[0].state == 'done'
-        mappings = {m.external_code: m for m in Mapping.search([
-                    ('integration', '=', integration_id),
-                    ('state', '=', 'confirmed'),
-                    ])}
-        line = Line.__table__()
-        invoice = Invoice.__table__()
-        cursor = transaction.connection.cursor()
-        cursor.execute(*line.join(invoice,
-                condition=line.invoice == invoice.id
-                ).select(line.omie_category, Count(line.id),
-                where=line.omie_category.in_(list(mappings) or [''])
-                & invoice.state.in_(['posted', 'paid']),
-                group_by=[line.omie_category],
-                order_by=[Count(line.id).desc, line.omie_category]))
-        row = cursor.fetchone()
-        if not row:
+        if not mistake:
             return True
-        mapping = mappings[row[0]]
-        old = mapping.target
-        accounts = Account.search([
-                ('company', '=', old.company.id),
-                ('parent', '=', old.parent.id if old.parent else None),
-                ('type', '=', old.type.id),
-                ('code', '!=', None),
-                ('closed', '!=', True),
-                ('id', '!=', old.id),
-                ], order=[('code', 'ASC'), ('id', 'ASC')], limit=1)
-        if not accounts:
-            return True
-        print("\nRe-categorisation: %s now maps to %s instead of %s…" % (
-                mapping.rec_name, accounts[0].rec_name, old.rec_name))
-        mapping.target = accounts[0]
+        mapping_id, right_id = mistake
+        mapping, right = Mapping(mapping_id), Account(right_id)
+        print("\nRe-categorisation: the user finds the titles of %s on %s\n"
+            "  and corrects the mapping to %s:\n"
+            "  each invoice posted on the wrong account is cancelled and "
+            "replaced by one on the right account…" % (
+                mapping.rec_name, mapping.target.rec_name, right.rec_name))
+        mapping.target = right
         mapping.save()
         tasks = [t for t in transaction.tasks if t not in queued]
         transaction.commit()
