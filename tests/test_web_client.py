@@ -160,9 +160,10 @@ class WebClient:
         self.run([admin, '-c', self.config, '-d', self.database, '--all',
                 '--email', 'admin@example.com', '-l', 'pt'],
             'the creation of the database')
+        # as ./setup/demo does: pt_BR comes with the base module
         self.run([admin, '-c', self.config, '-d', self.database,
-                '-u', 'novagestao_omie', '--activate-dependencies'],
-            'the activation of the modules')
+                '-u', 'novagestao_omie', '--activate-dependencies',
+                '-l', 'pt_BR'], 'the activation of the modules')
 
     def spawn(self, command, log_name, **environ):
         log = os.path.join(self.folder, log_name)
