@@ -41,6 +41,8 @@ class Mapping(ModelSQL, ModelView):
         states={
             'required': Eval('state') == 'confirmed',
             })
+    target_name = fields.Function(
+        fields.Char("Local Target"), 'on_change_with_target_name')
     state = fields.Selection([
             ('unmapped', "Unmapped"),
             ('suggested', "Suggested"),
@@ -116,6 +118,10 @@ class Mapping(ModelSQL, ModelView):
             return '%s - %s' % (self.external_code, self.external_name)
         return self.external_code
 
+    @fields.depends('target')
+    def on_change_with_target_name(self, name=None):
+        return self.target.rec_name if self.target else None
+
     @fields.depends('target', 'state')
     def on_change_target(self):
         # a target the user picks is no more the suggestion
@@ -179,6 +185,8 @@ class Mapping(ModelSQL, ModelView):
     def confirm(cls, mappings):
         cls.write(mappings, {'state': 'confirmed'})
         cls.mappings_confirmed(mappings)
+        # the tabs count the mappings by state
+        return 'reload'
 
     @classmethod
     @ModelView.button
@@ -193,12 +201,14 @@ class Mapping(ModelSQL, ModelView):
                 'score': None,
                 'reason': None,
                 })
+        return 'reload'
 
     @classmethod
     @ModelView.button
     def suggest(cls, mappings):
         "Suggest a target for the mappings that are not confirmed"
         cls.suggest_targets(mappings)
+        return 'reload'
 
     @classmethod
     @ModelView.button_action(
@@ -395,6 +405,8 @@ class MappingRejection(ModelSQL, ModelView):
         readonly=True)
     target = fields.Reference(
         "Target", selection='get_targets', required=True, readonly=True)
+    target_name = fields.Function(
+        fields.Char("Target"), 'get_target_name')
 
     @classmethod
     def __setup__(cls):
@@ -411,6 +423,9 @@ class MappingRejection(ModelSQL, ModelView):
         pool = Pool()
         Mapping = pool.get('integration.mapping')
         return Mapping.get_targets()
+
+    def get_target_name(self, name):
+        return self.target.rec_name if self.target else None
 
     @classmethod
     def reject(cls, pairs):
