@@ -27,6 +27,7 @@ class Binding(ModelSQL, ModelView):
     kind = fields.Selection(
         'get_kinds', "External Kind", required=True, readonly=True,
         help="The kind of external record, such as a client or a payable.")
+    kind_string = kind.translated('kind')
     external_id = fields.Char("External ID", required=True, readonly=True)
     record = fields.Reference(
         "Local Record", selection='get_models', readonly=True)

@@ -302,6 +302,7 @@ class SyncRunCounter(ModelSQL, ModelView):
         readonly=True)
     entity = fields.Selection(
         'get_entities', "Entity", required=True, readonly=True)
+    entity_string = entity.translated('entity')
     entity_name = fields.Function(
         fields.Char("Entity"), 'get_entity_name')
     created = fields.Integer("Created", required=True, readonly=True)
@@ -353,9 +354,11 @@ class SyncError(ModelSQL, ModelView):
         help="The last run that tried the record.")
     entity = fields.Selection(
         'get_entities', "Entity", required=True, readonly=True)
+    entity_string = entity.translated('entity')
     external_id = fields.Char("External ID", readonly=True)
     kind = fields.Selection(
         ERROR_KINDS, "Kind", required=True, readonly=True, sort=False)
+    kind_string = kind.translated('kind')
     message = fields.Text("Message", required=True, readonly=True)
     suggested_fix = fields.Text("Suggested Fix", readonly=True)
     payload = fields.Text("Payload", readonly=True)
@@ -495,9 +498,11 @@ class SyncRunIssue(ModelSQL, ModelView):
         readonly=True)
     entity = fields.Selection(
         'get_entities', "Entity", required=True, readonly=True)
+    entity_string = entity.translated('entity')
     external_id = fields.Char("External ID", readonly=True)
     kind = fields.Selection(
         ERROR_KINDS, "Kind", required=True, readonly=True, sort=False)
+    kind_string = kind.translated('kind')
     message = fields.Text("Message", required=True, readonly=True)
     suggested_fix = fields.Text("Suggested Fix", readonly=True)
 
