@@ -10,6 +10,7 @@ from collections import Counter
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, If
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .mapping_wizard import DEFAULT_THRESHOLD
@@ -42,7 +43,10 @@ class Integration(metaclass=PoolMeta):
 
     @classmethod
     def view_attributes(cls):
-        return super().view_attributes() + hide_when_empty('last_error')
+        return super().view_attributes() + hide_when_empty('last_error') + [
+            ('/tree', 'visual', If(Eval('status') == 'error', 'danger',
+                    If(Eval('status') == 'disabled', 'muted', ''))),
+            ]
 
     @classmethod
     @ModelView.button_action(
@@ -83,7 +87,11 @@ class WebhookEvent(metaclass=PoolMeta):
     @classmethod
     def view_attributes(cls):
         return (super().view_attributes()
-            + hide_when_empty('result') + hide_when_empty('error'))
+            + hide_when_empty('result') + hide_when_empty('error') + [
+                ('/tree', 'visual',
+                    If(Eval('state').in_(['failed', 'rejected']), 'danger',
+                        If(Eval('state') == 'ignored', 'muted', ''))),
+                ])
 
     @classmethod
     @ModelView.button_action(

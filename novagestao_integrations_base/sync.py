@@ -10,7 +10,7 @@ from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from .exceptions import IntegrationError
@@ -158,7 +158,10 @@ class SyncRun(ModelSQL, ModelView):
 
     @classmethod
     def view_attributes(cls):
-        return super().view_attributes() + hide_when_empty('message')
+        return super().view_attributes() + hide_when_empty('message') + [
+            ('/tree', 'visual', If(Eval('state') == 'failed', 'danger',
+                    If(Eval('state') == 'partial', 'warning', ''))),
+            ]
 
     @classmethod
     def default_state(cls):

@@ -3,7 +3,10 @@
 # terms.
 """What the Omie screens show: the answer of Test connection, the Omie mark
 of linked records, entity kinds in Brazilian Portuguese"""
+import json
 import os
+
+from lxml import etree
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
@@ -33,6 +36,26 @@ class OmieScreensTestCase(TestCase):
     def tearDownClass(cls):
         cls.server.shutdown()
         super().tearDownClass()
+
+    @with_transaction()
+    def test_view_pyson_attributes_are_encoded(self):
+        "sao decodes visual, states… as JSON: a raw expression breaks it"
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        checked = 0
+        for view in View.search([
+                    ('module', 'in', MODULES), ('model', '!=', None)]):
+            Model = pool.get(view.model)
+            view_id = view.inherit.id if view.inherit else view.id
+            arch = Model.fields_view_get(view_id=view_id)['arch']
+            for element in etree.fromstring(arch).iter():
+                for name in ['visual', 'states', 'domain', 'context']:
+                    value = element.get(name)
+                    if value:
+                        with self.subTest(view=view.name, attribute=name):
+                            json.loads(value)
+                        checked += 1
+        self.assertGreater(checked, 5)
 
     @with_transaction()
     def test_test_connection_wizard_names_company_and_cnpj(self):
