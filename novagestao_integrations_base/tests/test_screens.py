@@ -151,9 +151,13 @@ class ScreensTestCase(TestCase):
             error = Error.record(
                 run, 'payable', '7', 'category_not_mapped', "Not mapped")
             run.add_counts('party', created=1)
-            self.assertEqual(error.entity_string, "Payables")
-            self.assertEqual(run.counters[0].entity_string, "Parties")
-            self.assertEqual(run.counters[0].entity_name, "Parties")
+            # the labels of the connectors, whichever are installed
+            labels = dict(
+                Pool().get('integration.integration').get_entity_selection())
+            self.assertEqual(error.entity_string, labels['payable'])
+            self.assertEqual(run.counters[0].entity_string, labels['party'])
+            self.assertEqual(run.counters[0].entity_name, labels['party'])
+            self.assertNotEqual(labels['party'], 'party')
             self.assertEqual(error.kind_string, "Category not mapped")
 
     @with_transaction()
