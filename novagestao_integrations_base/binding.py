@@ -24,9 +24,10 @@ class Binding(ModelSQL, ModelView):
     integration = fields.Many2One(
         'integration.integration', "Integration", required=True,
         ondelete='CASCADE', readonly=True)
-    kind = fields.Char(
-        "External Kind", required=True, readonly=True,
-        help="The kind of external record, such as party or payable.")
+    kind = fields.Selection(
+        'get_kinds', "External Kind", required=True, readonly=True,
+        help="The kind of external record, such as a client or a payable.")
+    kind_string = kind.translated('kind')
     external_id = fields.Char("External ID", required=True, readonly=True)
     record = fields.Reference(
         "Local Record", selection='get_models', readonly=True)
@@ -35,6 +36,8 @@ class Binding(ModelSQL, ModelView):
         help="When the external system last changed the record.")
     content_hash = fields.Char("Content Hash", readonly=True)
     last_synced = fields.DateTime("Last Synced", readonly=True)
+    record_name = fields.Function(
+        fields.Char("Local Record"), 'get_record_name')
 
     @classmethod
     def __setup__(cls):
@@ -62,8 +65,19 @@ class Binding(ModelSQL, ModelView):
         return [(None, '')] + [
             (m, Model.get_name(m)) for m in cls._get_models()]
 
+    @classmethod
+    def get_kinds(cls):
+        """Return the (value, label) kinds of external records: the entity
+        kinds of the connectors and the other kinds they bind"""
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        return Integration.get_entity_selection()
+
     def get_rec_name(self, name):
-        return '%s %s' % (self.kind, self.external_id)
+        return '%s %s' % (self.kind_string, self.external_id)
+
+    def get_record_name(self, name):
+        return self.record.rec_name if self.record else ''
 
     @classmethod
     def search_rec_name(cls, name, clause):
@@ -130,6 +144,11 @@ class BindingMixin:
             'integration.binding', None, None, "External Links",
             readonly=True),
         'get_integration_bindings', searcher='search_integration_bindings')
+    integration_linked = fields.Function(
+        fields.Boolean(
+            "Linked",
+            help="Imported from or linked to an external system."),
+        'get_integration_linked', searcher='search_integration_linked')
     external_ids = fields.Function(
         fields.Char("External IDs", readonly=True),
         'get_external_ids', searcher='search_external_ids')
@@ -145,6 +164,36 @@ class BindingMixin:
                         ]):
                 result[binding.record.id].append(binding.id)
         return result
+
+    @classmethod
+    def _linked_query(cls):
+        "Return the query of the ids of the records that have a binding"
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        binding = Binding.__table__()
+        prefix = cls.__name__ + ','
+        return binding.select(
+            Binding.record.sql_id(binding.record, cls),
+            where=binding.record.like(prefix + '%'))
+
+    @classmethod
+    def get_integration_linked(cls, records, name):
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        linked = set()
+        for sub_records in grouped_slice(records, IN_MAX):
+            linked.update(b.record.id for b in Binding.search([
+                        ('record', 'in', [str(r) for r in sub_records]),
+                        ]) if b.record)
+        return {r.id: r.id in linked for r in records}
+
+    @classmethod
+    def search_integration_linked(cls, name, clause):
+        _, operator, value = clause[:3]
+        if operator not in {'=', '!='}:
+            return [('id', '=', None)]
+        linked = bool(value) == (operator == '=')
+        return [('id', 'in' if linked else 'not in', cls._linked_query())]
 
     @classmethod
     def search_integration_bindings(cls, name, clause):

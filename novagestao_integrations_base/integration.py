@@ -103,8 +103,8 @@ class Integration(ModelSQL, ModelView):
         'integration.sync.run', 'integration', "Sync History", readonly=True,
         order=[('start', 'DESC'), ('id', 'DESC')])
     errors = fields.One2Many(
-        'integration.sync.error', 'integration', "Errors", readonly=True,
-        filter=[('resolved', '=', False)])
+        'integration.sync.error', 'integration', "Pending Errors",
+        readonly=True, filter=[('resolved', '=', False)])
     mappings = fields.One2Many(
         'integration.mapping', 'integration', "Category Mappings",
         states=_states)
@@ -274,9 +274,12 @@ class Integration(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def test_connection(cls, integrations):
+        "Test the connections; return the connectors' messages"
+        messages = []
         for integration in integrations:
             integration.check_connector()
-            integration.connector_test_connection()
+            messages.append(integration.connector_test_connection())
+        return messages
 
     @classmethod
     @ModelView.button

@@ -9,7 +9,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from . import suggest
@@ -41,6 +41,8 @@ class Mapping(ModelSQL, ModelView):
         states={
             'required': Eval('state') == 'confirmed',
             })
+    target_name = fields.Function(
+        fields.Char("Local Target"), 'on_change_with_target_name')
     state = fields.Selection([
             ('unmapped', "Unmapped"),
             ('suggested', "Suggested"),
@@ -92,6 +94,12 @@ class Mapping(ModelSQL, ModelView):
                 })
 
     @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/tree', 'visual', If(Eval('state') == 'rejected', 'muted', '')),
+            ]
+
+    @classmethod
     def default_state(cls):
         return 'unmapped'
 
@@ -115,6 +123,10 @@ class Mapping(ModelSQL, ModelView):
         if self.external_name:
             return '%s - %s' % (self.external_code, self.external_name)
         return self.external_code
+
+    @fields.depends('target')
+    def on_change_with_target_name(self, name=None):
+        return self.target.rec_name if self.target else None
 
     @fields.depends('target', 'state')
     def on_change_target(self):
@@ -179,6 +191,8 @@ class Mapping(ModelSQL, ModelView):
     def confirm(cls, mappings):
         cls.write(mappings, {'state': 'confirmed'})
         cls.mappings_confirmed(mappings)
+        # the tabs count the mappings by state
+        return 'reload'
 
     @classmethod
     @ModelView.button
@@ -193,12 +207,14 @@ class Mapping(ModelSQL, ModelView):
                 'score': None,
                 'reason': None,
                 })
+        return 'reload'
 
     @classmethod
     @ModelView.button
     def suggest(cls, mappings):
         "Suggest a target for the mappings that are not confirmed"
         cls.suggest_targets(mappings)
+        return 'reload'
 
     @classmethod
     @ModelView.button_action(
@@ -395,6 +411,8 @@ class MappingRejection(ModelSQL, ModelView):
         readonly=True)
     target = fields.Reference(
         "Target", selection='get_targets', required=True, readonly=True)
+    target_name = fields.Function(
+        fields.Char("Target"), 'get_target_name')
 
     @classmethod
     def __setup__(cls):
@@ -411,6 +429,9 @@ class MappingRejection(ModelSQL, ModelView):
         pool = Pool()
         Mapping = pool.get('integration.mapping')
         return Mapping.get_targets()
+
+    def get_target_name(self, name):
+        return self.target.rec_name if self.target else None
 
     @classmethod
     def reject(cls, pairs):

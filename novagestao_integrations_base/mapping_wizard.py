@@ -58,10 +58,11 @@ class Integration(metaclass=PoolMeta):
     @classmethod
     @ModelView.button
     def suggest_mappings(cls, integrations):
-        "Suggest a target for every mapping that is not confirmed"
+        """Suggest a target for every mapping that is not confirmed
+        Return the mappings that got a suggestion"""
         pool = Pool()
         Mapping = pool.get('integration.mapping')
-        Mapping.suggest_targets(Mapping.search([
+        return Mapping.suggest_targets(Mapping.search([
                     ('integration', 'in', [i.id for i in integrations]),
                     ('state', '!=', 'confirmed'),
                     ]))

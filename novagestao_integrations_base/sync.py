@@ -10,7 +10,7 @@ from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from .exceptions import IntegrationError
@@ -32,6 +32,36 @@ ERROR_KINDS = [
     ('remote_error', "Remote error"),
     ]
 COUNTERS = ['created', 'updated', 'unchanged', 'skipped', 'failed']
+
+
+def format_duration(delta):
+    """Return a duration as people read it: "3 s", "1 min 41 s",
+    "2 h 05 min", without fractions of a second"""
+    if delta is None:
+        return ''
+    seconds = max(int(delta.total_seconds()), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return '%d h %02d min' % (hours, minutes)
+    if minutes:
+        return '%d min %02d s' % (minutes, seconds)
+    return '%d s' % seconds
+
+
+def hide_when_empty(name):
+    """Return the view attributes that hide the group of id name, holding
+    the text field name, while the field is empty"""
+    return [('//group[@id="%s"]' % name, 'states', {
+                'invisible': ~Eval(name),
+                })]
+
+
+def entity_selection():
+    "The entity kinds of the installed connectors, as (value, label)"
+    pool = Pool()
+    Integration = pool.get('integration.integration')
+    return Integration.get_entity_selection()
 
 
 def commit_and_continue(transaction=None):
@@ -87,6 +117,8 @@ class SyncRun(ModelSQL, ModelView):
     end = fields.DateTime("End", readonly=True)
     duration = fields.Function(
         fields.TimeDelta("Duration"), 'get_duration')
+    duration_text = fields.Function(
+        fields.Char("Duration"), 'get_duration_text')
     state = fields.Selection([
             ('running', "Running"),
             ('done', "Done"),
@@ -104,15 +136,32 @@ class SyncRun(ModelSQL, ModelView):
     counters = fields.One2Many(
         'integration.sync.run.counter', 'run', "Counters", readonly=True)
     errors = fields.One2Many(
-        'integration.sync.error', 'run', "Errors", readonly=True)
-    error_count = fields.Function(
-        fields.Integer("Errors"), 'get_error_count')
+        'integration.sync.error', 'run', "Pending Errors", readonly=True,
+        help="The errors still pending that this run saw last.")
+    issues = fields.One2Many(
+        'integration.sync.run.issue', 'run', "Errors", readonly=True,
+        help="The errors this run reported, as it reported them.")
+    created = fields.Integer("Created", readonly=True)
+    updated = fields.Integer("Updated", readonly=True)
+    unchanged = fields.Integer("Unchanged", readonly=True)
+    skipped = fields.Integer("Skipped", readonly=True)
+    failed = fields.Integer("Failed", readonly=True)
+    error_count = fields.Integer(
+        "Errors", readonly=True,
+        help="How many records this run reported in error.")
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         cls.__access__.add('integration')
         cls._order = [('start', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + hide_when_empty('message') + [
+            ('/tree', 'visual', If(Eval('state') == 'failed', 'danger',
+                    If(Eval('state') == 'partial', 'warning', ''))),
+            ]
 
     @classmethod
     def default_state(cls):
@@ -138,11 +187,8 @@ class SyncRun(ModelSQL, ModelView):
         if self.start:
             return (self.end or utcnow()) - self.start
 
-    @classmethod
-    def get_error_count(cls, runs, name):
-        pool = Pool()
-        Error = pool.get('integration.sync.error')
-        return {r.id: Error.search_count([('run', '=', r.id)]) for r in runs}
+    def get_duration_text(self, name):
+        return format_duration(self.duration)
 
     def get_rec_name(self, name):
         return '%s @ %s' % (self.integration.rec_name, self.start)
@@ -217,6 +263,7 @@ class SyncRun(ModelSQL, ModelView):
         self.state = 'partial' if failed or self.errors else 'done'
         self.progress = 1
         self.end = utcnow()
+        self.store_totals()
         self.save()
         Integration.record_run_outcome(self.integration, self)
 
@@ -227,8 +274,20 @@ class SyncRun(ModelSQL, ModelView):
         self.state = 'failed'
         self.end = utcnow()
         self.message = self.integration.describe_exception(exception)
+        self.store_totals()
         self.save()
         Integration.record_run_outcome(self.integration, self)
+
+    def store_totals(self):
+        """Set on the run its counter totals and its error count, so its
+        history stays as it was when it ended (not saved)"""
+        pool = Pool()
+        Counter = pool.get('integration.sync.run.counter')
+        Issue = pool.get('integration.sync.run.issue')
+        counters = Counter.search([('run', '=', self.id)])
+        for name in COUNTERS:
+            setattr(self, name, sum(getattr(c, name) or 0 for c in counters))
+        self.error_count = Issue.search_count([('run', '=', self.id)])
 
     def summary(self):
         "Return the counters as {entity: {counter: value}}"
@@ -244,7 +303,9 @@ class SyncRunCounter(ModelSQL, ModelView):
     run = fields.Many2One(
         'integration.sync.run', "Run", required=True, ondelete='CASCADE',
         readonly=True)
-    entity = fields.Char("Entity", required=True, readonly=True)
+    entity = fields.Selection(
+        'get_entities', "Entity", required=True, readonly=True)
+    entity_string = entity.translated('entity')
     entity_name = fields.Function(
         fields.Char("Entity"), 'get_entity_name')
     created = fields.Integer("Created", required=True, readonly=True)
@@ -270,6 +331,10 @@ class SyncRunCounter(ModelSQL, ModelView):
     default_updated = default_unchanged = default_skipped = default_failed = (
         default_created)
 
+    @classmethod
+    def get_entities(cls):
+        return entity_selection()
+
     def get_entity_name(self, name):
         return dict(self.run.integration.get_entity_selection()).get(
             self.entity, self.entity)
@@ -286,12 +351,17 @@ class SyncError(ModelSQL, ModelView):
         'integration.integration', "Integration", required=True,
         ondelete='CASCADE', readonly=True)
     run = fields.Many2One(
-        'integration.sync.run', "Run", ondelete='SET NULL', readonly=True,
-        domain=[('integration', '=', Eval('integration', -1))])
-    entity = fields.Char("Entity", required=True, readonly=True)
+        'integration.sync.run', "Last Run", ondelete='SET NULL',
+        readonly=True,
+        domain=[('integration', '=', Eval('integration', -1))],
+        help="The last run that tried the record.")
+    entity = fields.Selection(
+        'get_entities', "Entity", required=True, readonly=True)
+    entity_string = entity.translated('entity')
     external_id = fields.Char("External ID", readonly=True)
     kind = fields.Selection(
         ERROR_KINDS, "Kind", required=True, readonly=True, sort=False)
+    kind_string = kind.translated('kind')
     message = fields.Text("Message", required=True, readonly=True)
     suggested_fix = fields.Text("Suggested Fix", readonly=True)
     payload = fields.Text("Payload", readonly=True)
@@ -315,6 +385,10 @@ class SyncError(ModelSQL, ModelView):
                 })
 
     @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + hide_when_empty('suggested_fix')
+
+    @classmethod
     def default_resolved(cls):
         return False
 
@@ -322,16 +396,24 @@ class SyncError(ModelSQL, ModelView):
     def default_attempts(cls):
         return 1
 
+    @classmethod
+    def get_entities(cls):
+        return entity_selection()
+
     def get_rec_name(self, name):
         return '%s %s: %s' % (
-            self.entity, self.external_id or '', self.message.splitlines()[0])
+            self.entity_string, self.external_id or '',
+            self.message.splitlines()[0])
 
     @classmethod
     def record(cls, run, entity, external_id, kind, message,
             suggested_fix=None, payload=None, detail=None):
         """Record that the record external_id of entity failed in run
 
-        The same pending record keeps one error, updated at each attempt."""
+        The same pending record keeps one error, updated at each attempt;
+        the run keeps its own issue of it, which later runs do not change."""
+        pool = Pool()
+        Issue = pool.get('integration.sync.run.issue')
         if payload is not None and not isinstance(payload, str):
             payload = json.dumps(
                 payload, ensure_ascii=False, indent=1, sort_keys=True,
@@ -358,6 +440,7 @@ class SyncError(ModelSQL, ModelView):
         error.detail = detail
         error.last_seen = now
         error.save()
+        Issue.report(run, error)
         return error
 
     @classmethod
@@ -387,7 +470,9 @@ class SyncError(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def retry(cls, errors):
-        "Import again the records of the errors, at once"
+        """Import again the records of the errors, at once
+        Return the errors that are now resolved"""
+        resolved = []
         by_integration = {}
         for error in errors:
             by_integration.setdefault(error.integration, []).append(error)
@@ -396,4 +481,63 @@ class SyncError(ModelSQL, ModelView):
                 raise IntegrationError(gettext(
                         'novagestao_integrations_base.msg_integration_disabled',
                         integration=integration.rec_name))
-            integration.connector_retry(integration_errors)
+            resolved.extend(
+                integration.connector_retry(integration_errors) or [])
+        return resolved
+
+
+class SyncRunIssue(ModelSQL, ModelView):
+    """Sync Run Issue
+
+    An error as a run reported it: the run's own record, which stays as it
+    was when the error is retried, resolved or seen again by later runs."""
+    __name__ = 'integration.sync.run.issue'
+
+    run = fields.Many2One(
+        'integration.sync.run', "Run", required=True, ondelete='CASCADE',
+        readonly=True)
+    error = fields.Many2One(
+        'integration.sync.error', "Pending Error", ondelete='SET NULL',
+        readonly=True)
+    entity = fields.Selection(
+        'get_entities', "Entity", required=True, readonly=True)
+    entity_string = entity.translated('entity')
+    external_id = fields.Char("External ID", readonly=True)
+    kind = fields.Selection(
+        ERROR_KINDS, "Kind", required=True, readonly=True, sort=False)
+    kind_string = kind.translated('kind')
+    message = fields.Text("Message", required=True, readonly=True)
+    suggested_fix = fields.Text("Suggested Fix", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('run')
+        cls._order = [('run', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def get_entities(cls):
+        return entity_selection()
+
+    def get_rec_name(self, name):
+        return '%s %s: %s' % (
+            self.entity_string, self.external_id or '',
+            self.message.splitlines()[0])
+
+    @classmethod
+    def report(cls, run, error):
+        "Record in run the error as it is now: one issue per record and run"
+        issues = cls.search([
+                ('run', '=', run.id),
+                ('entity', '=', error.entity),
+                ('external_id', '=', error.external_id),
+                ], limit=1)
+        issue, = issues or [cls(run=run)]
+        issue.error = error
+        issue.entity = error.entity
+        issue.external_id = error.external_id
+        issue.kind = error.kind
+        issue.message = error.message
+        issue.suggested_fix = error.suggested_fix
+        issue.save()
+        return issue

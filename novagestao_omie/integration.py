@@ -63,7 +63,9 @@ class Integration(metaclass=PoolMeta):
 
     @classmethod
     def get_entity_selection(cls):
-        return super().get_entity_selection() + ENTITIES
+        return super().get_entity_selection() + [
+            (entity, gettext('novagestao_omie.msg_entity_%s' % entity))
+            for entity, _ in ENTITIES]
 
     def omie_client(self, **options):
         "Return an Omie client for the credentials of the integration"

@@ -11,9 +11,20 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
-from .tools import DBTestCase, get_brl
+from .tools import DBTestCase, get_brl, patch_entities
 
 TEST_CONNECTOR = ('test', "Test")
+
+
+_entities = patch_entities()
+
+
+def setUpModule():
+    _entities.start()
+
+
+def tearDownModule():
+    _entities.stop()
 
 
 def create_integration(company, **values):

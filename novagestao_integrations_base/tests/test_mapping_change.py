@@ -15,7 +15,19 @@ from trytond.transaction import Transaction
 
 from .test_mapping import company_chart, create_chart, create_mappings
 from .test_mapping import create_integration
-from .tools import DBTestCase, create_integration_user, get_brl
+from .tools import (
+    DBTestCase, create_integration_user, get_brl, patch_entities)
+
+
+_entities = patch_entities()
+
+
+def setUpModule():
+    _entities.start()
+
+
+def tearDownModule():
+    _entities.stop()
 
 
 def change_tasks():

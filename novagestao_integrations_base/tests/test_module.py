@@ -16,9 +16,21 @@ from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction
 
-from .tools import DBTestCase, create_integration_user, get_brl
+from .tools import (
+    DBTestCase, create_integration_user, get_brl, patch_entities)
 
 TEST_CONNECTOR = ('test', "Test")
+
+
+_entities = patch_entities()
+
+
+def setUpModule():
+    _entities.start()
+
+
+def tearDownModule():
+    _entities.stop()
 
 
 def add_test_connector():

@@ -4,12 +4,26 @@
 "Server-side helpers to set up a Brazilian company for tests and the demo"
 import datetime as dt
 from decimal import Decimal
+from unittest.mock import patch
 
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase, activate_module, drop_db
 from trytond.transaction import Transaction, TransactionError
+
+from .. import integration
+
+# The entity kinds the tests of the base module use: it has no connector
+TEST_ENTITIES = [('party', "Parties"), ('payable', "Payables")]
+
+
+def patch_entities():
+    """Return a patch giving the integrations the test entity kinds, for the
+    modules' setUpModule and tearDownModule"""
+    return patch.object(
+        integration.Integration, 'get_entity_selection',
+        classmethod(lambda cls: list(TEST_ENTITIES)))
 
 
 def run_committed(database, func, user=0, context=None):
