@@ -66,7 +66,15 @@ class Integration(metaclass=PoolMeta):
         return super().get_entity_selection() + ENTITIES
 
     def omie_client(self, **options):
-        "Return an Omie client for the credentials of the integration"
+        """Return an Omie client for the credentials of the integration
+
+        Every client of the integration's App Key shares, through the
+        database, the count of consecutive errors and the blocks that Omie
+        keeps per App Key and method, whichever process builds it."""
+        pool = Pool()
+        RemoteGuard = pool.get('integration.remote.guard')
+        options.setdefault('guard_store', RemoteGuard.store(
+                self, (self.omie_app_key or '').strip()))
         options.setdefault('timeout', config.getint(
                 'novagestao_omie', 'timeout', default=60))
         options.setdefault('page_size', config.getint(
