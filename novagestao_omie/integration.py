@@ -6,7 +6,6 @@ from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
 
 from .exceptions import OmieConnectionError, OmieCredentialWarning
 from .omie import DEFAULT_BASE_URL, OmieClient, errors, records
@@ -39,7 +38,7 @@ class Integration(metaclass=PoolMeta):
     omie_app_secret = fields.Char(
         "App Secret", states=_omie_states,
         help="The App Secret of the application in Omie's developer portal.\n"
-        "Only the integrations administrators can read it.")
+        "Once saved it can be replaced but not read back.")
     omie_base_url = fields.Char(
         "Omie URL", states=_omie_states,
         help="The address of Omie's API; change it only to use a sandbox.")
@@ -56,6 +55,7 @@ class Integration(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.connector.selection.append(('omie', "Omie"))
+        cls._secret_fields.add('omie_app_secret')
 
     @classmethod
     def default_omie_base_url(cls):
@@ -68,7 +68,15 @@ class Integration(metaclass=PoolMeta):
             for entity, _ in ENTITIES]
 
     def omie_client(self, **options):
-        "Return an Omie client for the credentials of the integration"
+        """Return an Omie client for the credentials of the integration
+
+        Every client of the integration's App Key shares, through the
+        database, the count of consecutive errors and the blocks that Omie
+        keeps per App Key and method, whichever process builds it."""
+        pool = Pool()
+        RemoteGuard = pool.get('integration.remote.guard')
+        options.setdefault('guard_store', RemoteGuard.store(
+                self, (self.omie_app_key or '').strip()))
         options.setdefault('timeout', config.getint(
                 'novagestao_omie', 'timeout', default=60))
         options.setdefault('page_size', config.getint(
@@ -148,32 +156,6 @@ class Integration(metaclass=PoolMeta):
                 if Warning.check(warning_name):
                     raise OmieCredentialWarning(warning_name, gettext(
                             'novagestao_omie.msg_credentials_modified'))
-
-    @classmethod
-    def read(cls, ids, fields_names):
-        # Field access already hides the secret from other groups; this
-        # also keeps it out of a form once saved, for everyone.
-        result = super().read(ids, fields_names)
-        if ('omie_app_secret' in fields_names
-                and Transaction().context.get('_check_access')):
-            for row in result:
-                if row.get('omie_app_secret'):
-                    row['omie_app_secret'] = SECRET_PLACEHOLDER
-        return result
-
-    @classmethod
-    def write(cls, *args):
-        actions = iter(args)
-        args = []
-        for integrations, values in zip(actions, actions):
-            if values.get('omie_app_secret') == SECRET_PLACEHOLDER:
-                values = values.copy()
-                del values['omie_app_secret']
-            args.extend((integrations, values))
-        super().write(*args)
-
-
-SECRET_PLACEHOLDER = '•' * 12
 
 
 def describe_omie_error(exception, base_url=None):

@@ -19,6 +19,8 @@ from trytond.transaction import Transaction
 
 from novagestao_integrations_base.binding import BindingMixin
 
+from .amounts import amount_problem
+
 INVOICE_TYPES = {'payable': 'in', 'receivable': 'out'}
 PARTY_KIND = 'party'
 BANK_ACCOUNT_KIND = 'bank_account'
@@ -206,6 +208,12 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 resolved.append(external_id)
                 continue
 
+            problem = amount_problem(title, integration.company)
+            if problem:
+                # even when the rounded amount is the invoice's
+                errors.append((title, problem))
+                counts['skipped'] += 1
+                continue
             if (invoice.state != 'cancelled'
                     and invoice._omie_material() == checker.material(title)):
                 if invoice._omie_set_texts(title, kind):
@@ -660,6 +668,9 @@ class _TitleChecker:
         (kind, message, suggested fix, detail)"""
         pool = Pool()
         Period = pool.get('account.period')
+        problem = amount_problem(title, self.integration.company)
+        if problem:
+            return problem
         party = self.party(title)
         if party is None:
             return ('data_conflict',

@@ -24,6 +24,7 @@ from trytond.transaction import Transaction
 
 from novagestao_integrations_base.binding import BindingMixin
 
+from .amounts import amount_problem
 from .settlement import STATEMENT_LINE_KIND, OmieAccounts
 
 STATEMENT_KIND = 'statement'
@@ -114,6 +115,7 @@ class Statement(BindingMixin, metaclass=PoolMeta):
                 continue
             account, problem = cls._omie_line_account(
                 row, omie, accounts, mappings)
+            problem = amount_problem(row, integration.company) or problem
             party = parties.get(str(row.party_omie_id))
             if not problem and account.party_required and not party:
                 problem = ('data_conflict',

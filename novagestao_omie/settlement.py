@@ -21,6 +21,7 @@ from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import IntegrationError
 
+from .amounts import amount_problem
 from .omie import records
 
 SETTLEMENT_KIND = 'settlement'
@@ -296,6 +297,8 @@ class Move(metaclass=PoolMeta):
                         gettext('novagestao_omie.msg_no_period', date=date),
                         gettext('novagestao_omie.msg_no_period_fix'),
                         'period:%s' % date.isoformat())
+            problem = (
+                amount_problem(settlement, integration.company) or problem)
             principal = (settlement.amount + settlement.discount
                 - settlement.interest - settlement.fine)
             if not problem:

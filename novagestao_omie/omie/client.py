@@ -103,7 +103,7 @@ class OmieClient:
             breaker_threshold=8, breaker_cooldown=60,
             requests_per_minute=240, requests_per_minute_overall=960,
             concurrent_requests=4, concurrent_writes=1, cache_size=256,
-            pool_maxsize=10, connect_retries=1, now=None):
+            pool_maxsize=10, connect_retries=1, now=None, guard_store=None):
         self.app_key = _clean_credential(app_key)
         self._secret = _Secret(_clean_credential(app_secret))
         # Also mask the secret as typed (with its stray spaces), in case a
@@ -120,6 +120,8 @@ class OmieClient:
         self.user_agent = user_agent
         self.logger = logger or _logger
         # Defaults look time up at call time, so freezegun's patches apply.
+        # The breaker's state may be shared across processes: wall clock.
+        wall_clock = clock or (lambda: time.time())
         sleep = sleep or (lambda seconds: time.sleep(seconds))
         clock = clock or (lambda: time.monotonic())
         self._sleep = sleep
@@ -133,8 +135,10 @@ class OmieClient:
             # One second more than Omie's minute: requests reach Omie a
             # little after they leave, and its window counts arrivals.
             window=61.0)
+        # Omie counts errors per App Key and method, not per client: pass
+        # the same guard_store to every client of the App Key.
         self._breaker = CircuitBreaker(threshold=breaker_threshold,
-            cooldown=breaker_cooldown, clock=clock)
+            cooldown=breaker_cooldown, clock=wall_clock, store=guard_store)
         self._cache = ReadCache(ttl=cache_ttl, maxsize=cache_size,
             clock=clock)
         self._own_session = session is None
@@ -388,30 +392,34 @@ class OmieClient:
 
         attempt = 0
         while True:
+            self._breaker.before(call)
             try:
-                self._breaker.before(call)
                 with self._limiter.slot(call, write=endpoint.kind == WRITE):
                     content, data = self._send(endpoint, call, params, body)
-            except errors.CircuitOpenError:
-                raise
             except errors.NoRecords:
-                # An empty answer, not a failure of the method.
-                self._breaker.success(call)
+                # An empty answer: neither an error nor a success for
+                # Omie's misuse rule (the sandbox agrees).
+                self._breaker.neutral(call)
                 raise
             except errors.OmieError as error:
                 self._count(call, 'errors')
-                self._breaker.failure(call)
                 wait = self._retry_wait(error, endpoint, attempt)
-                if self._breaker.state(call) == 'open':
+                if error.not_executed and isinstance(
+                        error, errors.ConnectionError):
+                    # Nothing reached Omie: nothing for it to count.
+                    self._breaker.neutral(call)
+                else:
+                    self._breaker.failure(call)
+                if isinstance(error, errors.MisuseBlockedError):
+                    # Calling inside the block restarts it: keep this
+                    # method quiet until it ends, in every process.
+                    self._breaker.trip(call, error.retry_after
+                        or errors.MISUSE_BLOCK_SECONDS)
+                elif self._breaker.state(call) == 'open':
                     self.logger.warning('%s: %d failures in a row, calls '
-                        'paused for %s s', call, self._breaker.failures(call),
-                        self._breaker.cooldown)
+                        'paused', call, self._breaker.failures(call))
                     wait = None  # the next attempt would not be sent
                 if wait is None:
-                    if isinstance(error, errors.MisuseBlockedError):
-                        # Calling inside the block restarts it: keep this
-                        # method quiet until it ends.
-                        self._breaker.trip(call, error.retry_after or 0)
                     raise
                 attempt += 1
                 self._count(call, 'retries')
@@ -420,6 +428,9 @@ class OmieClient:
                     self.max_retries, wait)
                 self._sleep(wait)
                 continue
+            except BaseException:
+                self._breaker.neutral(call)
+                raise
             self._breaker.success(call)
             if cache_key is not None:
                 self._cache.put(cache_key, content)

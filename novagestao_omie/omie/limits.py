@@ -6,7 +6,9 @@ method (writes: none in parallel), refuses the same read repeated within
 Waiting here is cheaper than being refused there, so:
 
 * RateLimiter   sliding windows + per-method concurrency slots;
-* CircuitBreaker stops calling a failing method before Omie's block;
+* CircuitBreaker stops calling a failing method before Omie's block,
+  counting consecutive errors in a GuardStore that every client (and
+  process) of the same App Key shares;
 * ReadCache     answers a repeated read from memory inside that window.
 
 All three are thread-safe: one client may be shared by worker threads.
@@ -17,10 +19,12 @@ import contextlib
 import json
 import threading
 import time
+from typing import NamedTuple, Optional
 
 from . import errors
 
-__all__ = ['RateLimiter', 'CircuitBreaker', 'ReadCache', 'canonical_json']
+__all__ = ['RateLimiter', 'CircuitBreaker', 'GuardState', 'GuardStore',
+    'MemoryGuardStore', 'ReadCache', 'canonical_json']
 
 
 class RateLimiter:
@@ -95,86 +99,201 @@ class RateLimiter:
                     self._skew += delay
 
 
-class CircuitBreaker:
-    """Per-method breaker: closed -> open after `threshold` consecutive
-    failures -> half-open (one trial call) after `cooldown` seconds.
+class GuardState(NamedTuple):
+    "What Omie's misuse rule remembers of one method of one App Key"
+    consecutive_errors: int = 0
+    # Wall-clock time (epoch seconds) before which no call may be sent:
+    # Omie's announced block, our own pause or another process's trial.
+    blocked_until: Optional[float] = None
 
-    Omie blocks a method for 30 minutes at the 10th consecutive error, so
-    the default threshold (8) stops a little earlier.
+
+class GuardStore:
+    """Where a CircuitBreaker keeps its state, per method.
+
+    Omie counts consecutive errors per IP + App Key + method, whatever
+    process sends them, so every client of an App Key must share one store:
+    MemoryGuardStore serves the clients of one process that are given the
+    same instance; a server stores it in its database (Tryton:
+    integration.remote.guard).  Every method is one short, atomic step.
     """
 
-    def __init__(self, threshold=8, cooldown=60.0, clock=time.monotonic):
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self._clock = clock
+    def get(self, method):
+        "Return the GuardState of method"
+        raise NotImplementedError
+
+    def add_error(self, method, pause=None):
+        """Count one more consecutive error of method and return the new
+        GuardState; pause(count) gives the time until which calls are
+        refused, or None to leave blocked_until as it is"""
+        raise NotImplementedError
+
+    def clear(self, method):
+        "A success: forget the errors and the block of method"
+        raise NotImplementedError
+
+    def block(self, method, until, reset_errors=False):
+        "Refuse calls of method until then (keep a later block)"
+        raise NotImplementedError
+
+    def claim(self, method, seen_until, until):
+        """Set blocked_until to until only if it is still seen_until; True
+        when this caller won (the one trial call after a pause)"""
+        raise NotImplementedError
+
+    def reset(self, method=None):
+        raise NotImplementedError
+
+
+class MemoryGuardStore(GuardStore):
+    "GuardStore in memory: shared by the clients given the same instance"
+
+    def __init__(self):
         self._lock = threading.Lock()
-        self._failures = collections.Counter()
-        self._open_until = {}
-        self._trial = set()
+        self._states = {}
 
-    def state(self, method):
+    def get(self, method):
         with self._lock:
-            until = self._open_until.get(method)
+            return self._states.get(method, GuardState())
+
+    def add_error(self, method, pause=None):
+        with self._lock:
+            state = self._states.get(method, GuardState())
+            count = state.consecutive_errors + 1
+            until = pause(count) if pause else None
             if until is None:
-                return 'closed'
-            if method in self._trial or self._clock() >= until:
-                return 'half-open'
-            return 'open'
+                until = state.blocked_until
+            state = self._states[method] = GuardState(count, until)
+            return state
 
-    def failures(self, method):
+    def clear(self, method):
         with self._lock:
-            return self._failures[method]
+            self._states.pop(method, None)
 
-    def before(self, method):
-        "Raise CircuitOpenError unless a request of method may be sent"
+    def block(self, method, until, reset_errors=False):
         with self._lock:
-            until = self._open_until.get(method)
-            if until is None:
-                return
-            now = self._clock()
-            if now < until:
-                raise errors.CircuitOpenError(retry_after=until - now,
-                    call=method)
-            if method in self._trial:
-                # Another thread is running the half-open trial.
-                raise errors.CircuitOpenError(retry_after=1, call=method)
-            self._trial.add(method)
+            state = self._states.get(method, GuardState())
+            if state.blocked_until is not None:
+                until = max(until, state.blocked_until)
+            self._states[method] = GuardState(
+                0 if reset_errors else state.consecutive_errors, until)
 
-    def success(self, method):
+    def claim(self, method, seen_until, until):
         with self._lock:
-            self._failures.pop(method, None)
-            self._open_until.pop(method, None)
-            self._trial.discard(method)
-
-    def failure(self, method):
-        with self._lock:
-            self._failures[method] += 1
-            trial_failed = method in self._trial
-            self._trial.discard(method)
-            if self.threshold and (trial_failed
-                    or self._failures[method] >= self.threshold):
-                self._open_until[method] = self._clock() + self.cooldown
-
-    def trip(self, method, seconds):
-        "Open now for `seconds` (Omie itself blocked the method)"
-        with self._lock:
-            self._failures[method] = max(self._failures[method],
-                self.threshold or 1)
-            self._trial.discard(method)
-            until = self._clock() + max(seconds, self.cooldown)
-            self._open_until[method] = max(
-                until, self._open_until.get(method, until))
+            state = self._states.get(method, GuardState())
+            if state.blocked_until != seen_until:
+                return False
+            self._states[method] = state._replace(blocked_until=until)
+            return True
 
     def reset(self, method=None):
         with self._lock:
             if method is None:
-                self._failures.clear()
-                self._open_until.clear()
-                self._trial.clear()
+                self._states.clear()
             else:
-                self._failures.pop(method, None)
-                self._open_until.pop(method, None)
-                self._trial.discard(method)
+                self._states.pop(method, None)
+
+
+class CircuitBreaker:
+    """Per-method breaker on a GuardStore: closed -> open after `threshold`
+    consecutive errors -> half-open (one trial call, whoever claims it
+    first) after `cooldown` seconds.
+
+    Omie blocks a method for 30 minutes at its 10th consecutive error
+    (`omie_limit`), so the default threshold (8) stops two errors earlier.
+    A failed trial at the last count below the limit pauses for as long as
+    Omie's block would last: the next error would cost that block anyway.
+    A block Omie announced is kept in the store until it ends, so that no
+    client, in no process, calls inside it (which would restart it).
+    Times are wall-clock seconds: the store may be shared across machines.
+    """
+
+    def __init__(self, threshold=8, cooldown=60.0, clock=time.time,
+            store=None, omie_limit=10,
+            long_pause=errors.MISUSE_BLOCK_SECONDS, trial_hold=120.0):
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.omie_limit = omie_limit
+        self.long_pause = long_pause
+        # A trial's answer is awaited this long before another may start.
+        self.trial_hold = trial_hold
+        self._clock = clock
+        self.store = store if store is not None else MemoryGuardStore()
+        self._lock = threading.Lock()
+        # Requests of this process sent and not answered yet, per method:
+        # they may all fail, so they count against the threshold.
+        self._in_flight = collections.Counter()
+
+    def state(self, method):
+        state = self.store.get(method)
+        if (state.blocked_until is not None
+                and self._clock() < state.blocked_until):
+            return 'open'
+        if self.threshold and state.consecutive_errors >= self.threshold:
+            return 'half-open'
+        return 'closed'
+
+    def failures(self, method):
+        return self.store.get(method).consecutive_errors
+
+    def before(self, method):
+        """Raise CircuitOpenError unless a request of method may be sent;
+        each allowed request must end with success, failure or neutral"""
+        with self._lock:
+            state = self.store.get(method)
+            now = self._clock()
+            until = state.blocked_until
+            if until is not None and now < until:
+                raise errors.CircuitOpenError(retry_after=until - now,
+                    call=method)
+            errors_ = state.consecutive_errors
+            if self.threshold and errors_ >= self.threshold:
+                # Half-open: one trial, in all processes.
+                if (self._in_flight[method]
+                        or not self.store.claim(method, until,
+                            now + self.trial_hold)):
+                    raise errors.CircuitOpenError(retry_after=1, call=method)
+            elif (self.threshold and
+                    errors_ + self._in_flight[method] >= self.threshold):
+                # The requests in flight could reach the threshold: wait
+                # for their answers.
+                raise errors.CircuitOpenError(retry_after=1, call=method)
+            self._in_flight[method] += 1
+
+    def _done(self, method):
+        with self._lock:
+            if self._in_flight[method] > 0:
+                self._in_flight[method] -= 1
+
+    def _pause(self, count):
+        "Until when to refuse calls after count consecutive errors, or None"
+        if not self.threshold or count < self.threshold:
+            return None
+        if self.omie_limit and count >= self.omie_limit - 1:
+            return self._clock() + max(self.cooldown, self.long_pause)
+        return self._clock() + self.cooldown
+
+    def success(self, method):
+        self._done(method)
+        state = self.store.get(method)
+        if state.consecutive_errors or state.blocked_until is not None:
+            self.store.clear(method)
+
+    def failure(self, method):
+        self._done(method)
+        return self.store.add_error(method, self._pause).consecutive_errors
+
+    def neutral(self, method):
+        "The request ended with an answer that is neither error nor success"
+        self._done(method)
+
+    def trip(self, method, seconds):
+        """Refuse calls of method for `seconds` (Omie itself blocked it);
+        Omie forgets the errors that led to its block"""
+        self.store.block(method, self._clock() + max(seconds, 1),
+            reset_errors=True)
+
+    def reset(self, method=None):
+        self.store.reset(method)
 
 
 def canonical_json(value):

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 __all__ = [
     'parse_date', 'parse_time', 'parse_datetime', 'parse_iso', 'parse_flag',
     'parse_decimal', 'parse_id', 'only_digits', 'format_date',
+    'amount_problem', 'amount_problems', 'currency_code', 'AMOUNT_LIMIT',
     'normalise_status', 'content_hash',
     'Party', 'Category', 'BankAccount', 'CategorySplit', 'Title',
     'Settlement', 'StatementLine', 'Statement', 'AccountEntry', 'Invoice',
@@ -201,39 +202,123 @@ def parse_flag(value, default=False):
     return default
 
 
+def _to_decimal(value, field):
+    "Omie amount -> exact Decimal (not rounded); None when empty"
+    if isinstance(value, bool):
+        raise ValueError(f'{field}: invalid amount {value!r}')
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = _text(value).replace('R$', '').replace(' ', '')
+    if not text:
+        return None
+    if ',' in text:
+        if '.' in text and text.rfind('.') > text.rfind(','):
+            text = text.replace(',', '')  # 1,520.35
+        else:
+            text = text.replace('.', '').replace(',', '.')  # 1.520,35
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f'{field}: invalid amount {value!r}') from None
+
+
 def parse_decimal(value, field='amount', default=ZERO):
     """Omie amount (number or string) -> Decimal rounded to cents.
 
     Floats go through their shortest repr, so 1520.35 stays 1520.35;
     Brazilian formatted strings ('1.520,35') are accepted too.
-    '' / None -> default.
+    '' / None -> default.  Amounts that cannot be booked (too large, more
+    than two decimals) are told by amount_problems(), not refused here.
     """
-    if value is None or isinstance(value, bool):
-        if isinstance(value, bool):
-            raise ValueError(f'{field}: invalid amount {value!r}')
+    number = _to_decimal(value, field)
+    if number is None:
         return default
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))
-    else:
-        text = _text(value).replace('R$', '').replace(' ', '')
-        if not text:
-            return default
-        if ',' in text:
-            if '.' in text and text.rfind('.') > text.rfind(','):
-                text = text.replace(',', '')  # 1,520.35
-            else:
-                text = text.replace('.', '').replace(',', '.')  # 1.520,35
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f'{field}: invalid amount {value!r}') from None
     if not number.is_finite():
         raise ValueError(f'{field}: invalid amount {value!r}')
-    return number.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return number.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError(f'{field}: amount out of range {value!r}') from None
+
+
+# Amounts the integration books: below a trillion reais in absolute value
+# (no title of a company Omie serves comes near it; 1e20 once came from a
+# broken export and was posted), in whole cents.
+AMOUNT_LIMIT = Decimal(10) ** 12
+# Every key under which Omie sends an amount of a title, a settlement or a
+# movement (lists, consults, ListarMovimentos, ListarExtrato, webhooks).
+AMOUNT_KEYS = frozenset({
+        'valor', 'valor_documento', 'valor_pag', 'valor_pago',
+        'valor_recebido', 'valor_baixado', 'valor_aberto', 'juros', 'multa',
+        'desconto', 'tarifa', 'nValorTitulo', 'nValorMovCC', 'nValPago',
+        'nValAberto', 'nValLiquido', 'nJuros', 'nMulta', 'nDesconto',
+        'nValorLanc', 'nValorDocumento', 'nValor', 'nDistrValor',
+        'nValorCat', 'vNF', 'vProd',
+        })
+# Keys Omie could give a currency under; the facts sheet names none (Omie
+# books in reais), so a record without one is in the company's currency.
+CURRENCY_KEYS = ('codigo_moeda', 'moeda', 'cCodMoeda', 'cMoeda')
+_REAL = {'BRL', 'R$', 'REAL', 'REAIS', '986'}
+
+
+def amount_problem(value, field):
+    """None when value is an amount that can be booked (or no amount),
+    else (field, value as text, reason): reason 'too_large' (not finite or
+    at least AMOUNT_LIMIT in absolute value) or 'decimals' (more than two;
+    a float's binary noise below a billionth is not counted)"""
+    try:
+        number = _to_decimal(value, field)
+    except ValueError:
+        return None  # parse_decimal refuses it with its own error
+    if number is None:
+        return None
+    text = _text(value) if not isinstance(value, float) else repr(value)
+    if not number.is_finite() or abs(number) >= AMOUNT_LIMIT:
+        return (field, text, 'too_large')
+    cents = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    if number != cents and not (isinstance(value, float)
+            and abs(number - cents) < Decimal('1e-9')):
+        return (field, text, 'decimals')
+    return None
+
+
+def amount_problems(raw, _path=''):
+    "The amount_problem of every amount found in an Omie record, in order"
+    problems = []
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            path = f'{_path}.{key}' if _path else str(key)
+            if isinstance(value, (dict, list)):
+                problems.extend(amount_problems(value, path))
+            elif key in AMOUNT_KEYS:
+                problem = amount_problem(value, path)
+                if problem:
+                    problems.append(problem)
+    elif isinstance(raw, list):
+        for index, item in enumerate(raw):
+            problems.extend(amount_problems(item, f'{_path}[{index}]'))
+    return problems
+
+
+def currency_code(raw):
+    """ISO code of the currency an Omie record names ('BRL' for the real),
+    or None when it names none"""
+    if not isinstance(raw, dict):
+        return None
+    for data in (raw, raw.get('detalhes'), raw.get('cabecalho')):
+        if not isinstance(data, dict):
+            continue
+        for key in CURRENCY_KEYS:
+            code = _text(data.get(key)).upper()
+            if code:
+                return 'BRL' if code in _REAL else code
+    return None
 
 
 def _optional_decimal(value, field):
@@ -337,6 +422,16 @@ class _Record:
     def content_hash(self):
         "Changes when Omie's data changes, not when volatile keys do"
         return content_hash(self._hash_payload(), self.VOLATILE)
+
+    @property
+    def amount_problems(self):
+        "Amounts of the record that cannot be booked: see amount_problem"
+        return amount_problems(self.raw)
+
+    @property
+    def currency(self):
+        "ISO code of the record's currency, None for the company's"
+        return currency_code(self.raw)
 
     def as_dict(self):
         "Fields except raw, for logs and comparisons"

@@ -19,7 +19,8 @@ from werkzeug.wrappers import Request, Response
 
 from novagestao_omie.omie import OmieClient, errors, records
 from novagestao_omie.omie.endpoints import ENDPOINTS, endpoint_for
-from novagestao_omie.omie.limits import CircuitBreaker, RateLimiter, ReadCache
+from novagestao_omie.omie.limits import (
+    CircuitBreaker, MemoryGuardStore, RateLimiter, ReadCache)
 
 APP_KEY = '1234567890123'
 SECRET = 'S3CR3T-zebra-9f8e7d6c5b4a3210'
@@ -779,6 +780,55 @@ class CircuitBreakerTest(OmieTestCase):
             client.call('ListarClientes')
             self.assertEqual(client.calls, 3)
 
+    def test_empty_answer_neither_counts_nor_resets(self):
+        "Omie (and the sandbox) do not count 5113, nor reset on it"
+        self.omie.script = [HTML_500, HTML_500, NO_RECORDS, HTML_500]
+        client = self.client(max_retries=0, breaker_threshold=3)
+        for _ in range(4):
+            try:
+                client.call('ListarContasPagar', pagina=1)
+            except errors.ServerError:
+                pass
+        self.assertEqual(client.circuit_state('ListarContasPagar'), 'open')
+
+    def test_clients_on_one_store_share_the_count(self):
+        self.omie.handler = lambda body: HTML_500
+        store = MemoryGuardStore()
+        first = self.client(max_retries=0, breaker_threshold=3,
+            guard_store=store)
+        second = self.client(max_retries=0, breaker_threshold=3,
+            guard_store=store)
+        for client in (first, second, first):
+            with self.assertRaises(errors.ServerError):
+                client.call('ListarClientes')
+        with self.assertRaises(errors.CircuitOpenError):
+            second.call('ListarClientes')
+        self.assertEqual((first.calls, second.calls), (2, 1))
+
+    def test_requests_in_flight_count_against_the_threshold(self):
+        clock = FakeTime()
+        breaker = CircuitBreaker(threshold=3, cooldown=10, clock=clock.clock)
+        breaker.failure('A')
+        breaker.before('A')
+        breaker.before('A')
+        # Both in flight may fail: a third could reach the threshold.
+        self.assertRaises(errors.CircuitOpenError, breaker.before, 'A')
+        breaker.success('A')
+        breaker.before('A')
+
+    def test_failed_last_trial_pauses_as_long_as_omies_block(self):
+        clock = FakeTime()
+        breaker = CircuitBreaker(threshold=8, cooldown=60, clock=clock.clock)
+        for _ in range(8):
+            breaker.before('A')
+            breaker.failure('A')
+        clock.now += 60
+        breaker.before('A')  # the trial
+        breaker.failure('A')  # 9 in a row: the next error is Omie's block
+        with self.assertRaises(errors.CircuitOpenError) as raised:
+            breaker.before('A')
+        self.assertEqual(raised.exception.retry_after, 1800)
+
     def test_breaker_unit(self):
         clock = FakeTime()
         breaker = CircuitBreaker(threshold=2, cooldown=10, clock=clock.clock)
@@ -1120,6 +1170,21 @@ class SandboxTest(unittest.TestCase):
                 client.call('ConsultarCliente', codigo_cliente_omie=n + 1)
             except errors.OmieError as error:
                 raised.append(type(error))
+        self.assertEqual(raised, [errors.NotFoundError] * 8
+            + [errors.CircuitOpenError] * 4)
+        self.assertEqual(self.sandbox.rules.blocked_until, {})
+
+    def test_two_clients_on_one_store_never_reach_the_block(self):
+        "Two clients (two webhook batches) of one App Key, one count"
+        store = MemoryGuardStore()
+        raised = []
+        for client in (self.client(guard_store=store),
+                self.client(guard_store=store)):
+            for n in range(6):
+                try:
+                    client.call('ConsultarCliente', codigo_cliente_omie=n + 1)
+                except errors.OmieError as error:
+                    raised.append(type(error))
         self.assertEqual(raised, [errors.NotFoundError] * 8
             + [errors.CircuitOpenError] * 4)
         self.assertEqual(self.sandbox.rules.blocked_until, {})

@@ -156,8 +156,15 @@ class OmieSecretTestCase(DBTestCase):
         for field in ['webhook_token', 'webhook_url']:
             with self.assertRaises(AccessError):
                 self.read_secret(self.user_id, field)
-        token = self.read_secret(self.admin_id, 'webhook_token')
+        # The token itself is write-only, even for administrators.
+        self.assertNotIn(
+            self.read_secret(self.admin_id, 'webhook_token'), [None, ''])
+        with Transaction().start(DB_NAME, 0):
+            Integration = Pool().get('integration.integration')
+            token = Integration(self.integration_id).webhook_token
         self.assertGreaterEqual(len(token), 40)
+        self.assertNotEqual(
+            self.read_secret(self.admin_id, 'webhook_token'), token)
         self.assertTrue(self.read_secret(self.admin_id, 'webhook_url')
             .endswith('/novagestao_omie/webhook/' + token))
 

@@ -115,6 +115,44 @@ class ScalarTest(unittest.TestCase):
         self.assertIn('valor_documento', str(raised.exception))
         self.assertRaises(ValueError, parse_decimal, float('nan'))
 
+    def test_amount_problem(self):
+        cases = [
+            (1520.35, None),
+            (0.1 + 0.2, None),  # a float's binary noise is not a decimal
+            ('1.520,35', None),
+            (999999999999.99, None),
+            (-999999999999.99, None),
+            ('', None),
+            (None, None),
+            (1e20, 'too_large'),
+            (-1e12, 'too_large'),
+            ('1e999999', 'too_large'),
+            (1520.355, 'decimals'),
+            ('10,005', 'decimals'),
+            (Decimal('0.001'), 'decimals'),
+            ]
+        for value, reason in cases:
+            with self.subTest(value=value):
+                problem = records.amount_problem(value, 'valor')
+                self.assertEqual(problem and problem[2], reason)
+        self.assertEqual(records.parse_decimal(1e20), Decimal('1E+20'))
+        with self.assertRaises(ValueError):
+            records.parse_decimal('1e999999')
+
+    def test_amount_problems_and_currency_of_a_record(self):
+        raw = {'valor_documento': 100.0, 'valor_pis': 1.234,
+            'categorias': [{'valor': 60.005}, {'valor': 39.995}],
+            'detalhes': {'nJuros': 2e13}}
+        self.assertEqual(records.amount_problems(raw), [
+                ('categorias[0].valor', '60.005', 'decimals'),
+                ('categorias[1].valor', '39.995', 'decimals'),
+                ('detalhes.nJuros', '20000000000000.0', 'too_large'),
+                ])
+        self.assertIsNone(records.currency_code(raw))
+        self.assertEqual(records.currency_code({'moeda': 'R$'}), 'BRL')
+        self.assertEqual(
+            records.currency_code({'detalhes': {'cCodMoeda': 'usd'}}), 'USD')
+
     def test_ids_digits_and_formatting(self):
         self.assertEqual(parse_id('11268650821'), 11268650821)
         self.assertEqual(parse_id(3396594400.0), 3396594400)
