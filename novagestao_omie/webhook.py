@@ -526,8 +526,12 @@ class WebhookBatch:
             [str(m) for m in deleted])
         self.sync.commit()
         for movement in movements:
-            what, record = done.get(str(movement), ('forgotten', None))
-            if what == 'reversed':
+            what, record = done.get(str(movement), (None, None))
+            if what is None:
+                message = gettext(
+                    'novagestao_omie.msg_webhook_movement_unknown',
+                    id=movement)
+            elif what == 'reversed':
                 message = gettext(
                     'novagestao_omie.msg_webhook_movement_reversed',
                     id=movement, move=record.rec_name if record else '-')
