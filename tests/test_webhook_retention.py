@@ -52,14 +52,15 @@ class RetentionTestCase(OmieEndToEndTestCase):
                         } for run, resolved in [
                         (runs[1], True), (runs[3], False),
                         (runs[4], False), (runs[4], True)]])
+            created = {
+                'event ' + e.state: ('integration.webhook.event', e.id)
+                for e in events}
+            for name, run in zip(['run done', 'run partial, errors resolved',
+                        'run failed', 'run with an open error',
+                        'run with an open and a resolved error',
+                        'run running'], runs):
+                created[name] = ('integration.sync.run', run.id)
             transaction.commit()
-        created = {'event ' + e.state: ('integration.webhook.event', e.id)
-            for e in events}
-        for name, run in zip(['run done', 'run partial, errors resolved',
-                    'run failed', 'run with an open error',
-                    'run with an open and a resolved error', 'run running'],
-                runs):
-            created[name] = ('integration.sync.run', run.id)
         return created
 
     def existing(self, created):
