@@ -300,7 +300,8 @@ class Statement(BindingMixin, metaclass=PoolMeta):
             date = Date.today()
         move = Move(
             company=company, journal=statement.journal.journal, date=date,
-            period=Period.find(company, date=date), origin=line,
+            # the origin Tryton's Cancel Moves gives: the move reversed
+            period=Period.find(company, date=date), origin=line.move,
             description=gettext(
                 'novagestao_omie.msg_movement_reversal_description',
                 statement=statement.rec_name))

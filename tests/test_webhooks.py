@@ -470,7 +470,7 @@ class WebhookTestCase(WebhookCase):
             self.assertEqual(line.statement.state, 'posted')
             self.assertEqual(len(line.statement.lines), statement_lines)
             self.assertIsNone(self.bound('statement_line', movement))
-            reversal, = Move.search([('origin', '=', str(line))])
+            reversal, = Move.search([('origin', '=', str(line.move))])
             self.assertEqual(reversal.state, 'posted')
             self.assertIn(reversal.rec_name, result)
             self.assertEqual(reversal.journal, line.statement.journal.journal)
@@ -492,9 +492,9 @@ class WebhookTestCase(WebhookCase):
         self.assertIn('nothing to do', result)
         with self.transaction(readonly=True):
             Move = Pool().get('account.move')
+            line = Pool().get('account.statement.line')(line_id)
             self.assertEqual(Move.search_count(
-                    [('origin', '=', 'account.statement.line,%s' % line_id)]),
-                1)
+                    [('origin', '=', str(line.move))]), 1)
 
     def test_late_and_repeated_events_keep_the_newest_data(self):
         "An old event delivered late applies Omie's current record"
