@@ -15,6 +15,8 @@ class IntegrationWarning(UserWarning):
 class WebhookInputError(ValueError):
     "A webhook delivery that cannot be accepted as it is"
 
-    def __init__(self, message):
+    def __init__(self, message, status=400):
         super().__init__(message)
         self.message = message
+        # the HTTP status the route answers: 400, 413 or 415
+        self.status = status

@@ -16,3 +16,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('integration.webhook.event|process_due',
                 "Process Due Webhook Events"))
+        cls.method.selection.append(
+            ('integration.integration|purge_old_records',
+                "Purge Old Webhook Events and Sync Runs"))

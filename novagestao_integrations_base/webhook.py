@@ -12,6 +12,8 @@ import datetime as dt
 import hmac
 import json
 import logging
+import math
+import re
 import secrets
 
 from trytond.i18n import gettext
@@ -37,6 +39,83 @@ BACKOFF_CAP = dt.timedelta(hours=1)
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 # The payload of a rejected delivery is kept up to this many characters
 REJECTED_PAYLOAD_SIZE = 4000
+# Events nest a few levels (event, list of titles, title): a deeper body is
+# not an event, and parsing it must not exhaust Python's recursion
+MAX_DEPTH = 32
+# Text no database column takes (NUL) and no UTF-8 encodes (lone surrogates)
+_UNSAFE_TEXT = re.compile('[\x00\ud800-\udfff]')
+
+
+def _reject_constant(name):
+    raise WebhookInputError(gettext(
+            'novagestao_integrations_base.msg_webhook_bad_number'))
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e999999 is inf for Python: no sender meant that
+        raise WebhookInputError(gettext(
+                'novagestao_integrations_base.msg_webhook_bad_number'))
+    return value
+
+
+def decode_json(body):
+    """Return the JSON object of a delivery's raw body, decoded strictly
+
+    The body must be UTF-8 and standard JSON: no NaN, Infinity or numbers
+    beyond a float, no NUL or lone surrogate in any text or key, at most
+    MAX_DEPTH levels of nesting.  Raise WebhookInputError otherwise."""
+    try:
+        text = body.decode('utf-8')
+        payload = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except WebhookInputError:
+        raise
+    except RecursionError:
+        raise WebhookInputError(gettext(
+                'novagestao_integrations_base.msg_webhook_too_deep',
+                limit=MAX_DEPTH))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        raise WebhookInputError(gettext(
+                'novagestao_integrations_base.msg_webhook_bad_json'))
+    if not isinstance(payload, dict):
+        raise WebhookInputError(gettext(
+                'novagestao_integrations_base.msg_webhook_not_object'))
+    # iterative, as the body may nest deeper than Python recurses
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise WebhookInputError(gettext(
+                        'novagestao_integrations_base.msg_webhook_too_deep',
+                        limit=MAX_DEPTH))
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    _check_text(key)
+                    stack.append((item, depth + 1))
+            else:
+                stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            _check_text(value)
+    return payload
+
+
+def _check_text(text):
+    if _UNSAFE_TEXT.search(text):
+        raise WebhookInputError(gettext(
+                'novagestao_integrations_base.msg_webhook_bad_text'))
+
+
+def safe_text(data, size=REJECTED_PAYLOAD_SIZE):
+    """Text of raw bytes or str that any database stores: what is not UTF-8
+    and NUL are written as backslash escapes"""
+    if isinstance(data, bytes):
+        text = data[:size * 4].decode('utf-8', 'backslashreplace')
+    else:
+        text = str(data).encode('utf-8', 'backslashreplace').decode('utf-8')
+    return text[:size].replace('\x00', '\\x00')
 
 
 def new_token():
@@ -170,11 +249,12 @@ class WebhookEvent(ModelSQL, ModelView):
     integration = fields.Many2One(
         'integration.integration', "Integration", required=True,
         ondelete='CASCADE', readonly=True)
+    # never stripped: "abc " and "abc" are two deliveries, not one
     message_id = fields.Char(
-        "Message ID", readonly=True,
+        "Message ID", readonly=True, strip=False,
         help="The sender's identifier of the delivery; a delivery sent again "
         "with the same one is acknowledged and ignored.")
-    topic = fields.Char("Topic", readonly=True)
+    topic = fields.Char("Topic", readonly=True, strip=False)
     author = fields.Char("Author", readonly=True)
     received_at = fields.DateTime("Received at", required=True, readonly=True)
     state = fields.Selection([
@@ -244,19 +324,12 @@ class WebhookEvent(ModelSQL, ModelView):
         rejected; a delivery that is not the integration's raises
         PermissionError."""
         try:
-            payload = json.loads(body.decode('utf-8'))
-            if not isinstance(payload, dict):
-                raise WebhookInputError(gettext(
-                        'novagestao_integrations_base.msg_webhook_not_object'))
+            payload = decode_json(body)
             described = integration.connector_parse_webhook(payload)
-        except (ValueError, UnicodeDecodeError) as exception:
-            if isinstance(exception, WebhookInputError):
-                message = exception.message
-            else:
-                message = gettext(
-                    'novagestao_integrations_base.msg_webhook_bad_json')
-            cls.reject(integration, message, body)
-            return 400, {'status': 'rejected', 'error': message}
+        except WebhookInputError as exception:
+            cls.reject(integration, exception.message, body)
+            return exception.status, {
+                'status': 'rejected', 'error': exception.message}
         if described is None:
             return 200, {'status': 'ok', 'pong': True}
         existing = cls.search([
@@ -279,17 +352,18 @@ class WebhookEvent(ModelSQL, ModelView):
 
     @classmethod
     def reject(cls, integration, message, body=b''):
-        "Record a malformed delivery so the administrator can see it"
-        text = body[:REJECTED_PAYLOAD_SIZE].decode('utf-8', 'replace')
+        """Record a malformed delivery so the administrator can see it
+
+        Its body is kept as text any database stores (see safe_text)."""
         cls.create([{
                     'integration': integration.id,
                     'state': 'rejected',
-                    'error': message,
-                    'payload': text,
+                    'error': safe_text(message),
+                    'payload': safe_text(body or b''),
                     }])
         logger.info(
             "webhook delivery to integration %d rejected: %s",
-            integration.id, message)
+            integration.id, safe_text(message))
 
     # Processing
 

@@ -200,15 +200,23 @@ class Statement(BindingMixin, metaclass=PoolMeta):
         cls._omie_record_errors(integration, run, omie, resolved, errors)
 
     @classmethod
-    def omie_forget_movements(cls, integration, run, movement_ids):
+    def omie_forget_movements(cls, integration, run, movement_ids,
+            deleted=()):
         """Take out of their draft statement the lines of movements changed
         or deleted in Omie, so that reading their month again brings them
-        back as Omie holds them now
-        Return the (Omie bank account, first day of month) to read again"""
+        back as Omie holds them now.  The line of a movement deleted in Omie
+        whose statement is already posted is reversed (see
+        _omie_reverse_line); one changed there is kept and reported.
+
+        deleted holds the ids of movements Omie says are deleted.
+        Return ({(Omie bank account, first day of month) to read again},
+        {movement id: (what was done, statement or reversing move)}) where
+        what was done is 'forgotten', 'reversed' or 'kept'."""
         pool = Pool()
         Binding = pool.get('integration.binding')
         Error = pool.get('integration.sync.error')
         Line = pool.get('account.statement.line')
+        deleted = {str(m) for m in deleted}
         bindings = [b for b in Binding.lookup(
                 integration, STATEMENT_LINE_KIND, movement_ids).values()
             if b.record]
@@ -218,32 +226,115 @@ class Statement(BindingMixin, metaclass=PoolMeta):
         statements = {l.statement for l in lines if l.id in existing}
         keys = {b.record.id: b.external_id for b in Binding.for_records(
                 integration, list(statements)).values()} if statements else {}
-        months, to_forget, posted = set(), [], []
+        months, to_forget, to_reverse, done = set(), [], [], {}
         for binding in bindings:
             if binding.record.id not in existing:
                 to_forget.append(binding)
+                done[binding.external_id] = ('forgotten', None)
                 continue
             statement = Line(binding.record.id).statement
             if statement.state == 'draft':
                 to_forget.append(binding)
+                done[binding.external_id] = ('forgotten', statement)
                 key = keys.get(statement.id, '')
                 account, _, month = key.partition(':')
                 if account and month:
                     months.add((int(account), dt.date.fromisoformat(
                                 month + '-01')))
+            elif binding.external_id in deleted:
+                to_reverse.append(binding)
             else:
-                posted.append((binding, statement))
+                done[binding.external_id] = ('kept', statement)
+                Error.record(
+                    run, STATEMENT_KIND, binding.external_id,
+                    'data_conflict',
+                    gettext('novagestao_omie.msg_movement_changed_posted',
+                        statement=statement.rec_name),
+                    suggested_fix=gettext(
+                        'novagestao_omie.msg_movement_changed_posted_fix'))
         Line.delete([Line(b.record.id) for b in to_forget
                 if b.record.id in existing])
-        Binding.delete(to_forget)
-        for binding, statement in posted:
-            Error.record(
-                run, STATEMENT_KIND, binding.external_id, 'data_conflict',
-                gettext('novagestao_omie.msg_movement_changed_posted',
-                    statement=statement.rec_name),
-                suggested_fix=gettext(
-                    'novagestao_omie.msg_movement_changed_posted_fix'))
-        return months
+        with Transaction().set_context(
+                company=integration.company.id, _skip_warnings=True):
+            for binding in to_reverse:
+                move = cls._omie_reverse_line(Line(binding.record.id))
+                done[binding.external_id] = ('reversed', move)
+        # a reversed line stays in its statement but is no movement of Omie
+        # any more: unbound, a repeated event finds nothing to reverse
+        Binding.delete(to_forget + to_reverse)
+        return months, done
+
+    @classmethod
+    def _omie_reverse_line(cls, line):
+        """Book a posted move that reverses the accounting of a line of a
+        posted statement, and return it
+
+        A posted statement is part of the books: an accountant never
+        deletes its line but reverses it.  Tryton's statement move groups
+        several lines, so only this line's move line and its share of the
+        bank account are reversed, on the statement's journal and at the
+        line's date (today when its period is closed), as the Cancel Moves
+        wizard dates a cancellation; the reversed line and its reversal
+        are reconciled on a reconcilable account (what the line cleared is
+        open again, as the money never reached the bank)."""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Move = pool.get('account.move')
+        MoveLine = pool.get('account.move.line')
+        Period = pool.get('account.period')
+        Reconciliation = pool.get('account.move.reconciliation')
+        statement = line.statement
+        company = statement.company
+        originals = MoveLine.search([
+                ('move', '=', line.move.id if line.move else -1),
+                ('origin', '=', str(line)),
+                ])
+        if not originals:
+            # a line of zero books nothing: nothing to reverse
+            return None
+        date = line.date
+        periods = Period.search([
+                ('company', '=', company.id),
+                ('start_date', '<=', date), ('end_date', '>=', date),
+                ('type', '=', 'standard'),
+                ], limit=1)
+        if not periods or periods[0].state == 'closed':
+            date = Date.today()
+        move = Move(
+            company=company, journal=statement.journal.journal, date=date,
+            # the origin Tryton's Cancel Moves gives: the move reversed
+            period=Period.find(company, date=date), origin=line.move,
+            description=gettext(
+                'novagestao_omie.msg_movement_reversal_description',
+                statement=statement.rec_name))
+        reversals = []
+        for original in originals:
+            reversals.append(MoveLine(
+                    account=original.account, party=original.party,
+                    debit=original.credit, credit=original.debit,
+                    second_currency=original.second_currency,
+                    amount_second_currency=(
+                        -original.amount_second_currency
+                        if original.amount_second_currency else None)))
+            # the journal's bank account gave the counterpart
+            reversals.append(MoveLine(
+                    account=statement.journal.account,
+                    debit=original.debit, credit=original.credit))
+        move.save()
+        for reversal in reversals:
+            reversal.move = move
+        MoveLine.save(reversals)
+        Move.post([move])
+        to_reconcile = []
+        for original, reversal in zip(originals, reversals[::2]):
+            if not original.account.reconcile:
+                continue
+            if original.reconciliation:
+                Reconciliation.delete([original.reconciliation])
+            to_reconcile.append([MoveLine(original.id), reversal])
+        if to_reconcile:
+            MoveLine.reconcile(*to_reconcile)
+        return move
 
     @classmethod
     def _omie_line_account(cls, row, omie, accounts, mappings):

@@ -11,15 +11,20 @@ the same thing twice within a minute; when it refuses anyway the events
 wait the time Omie asks for."""
 import hmac
 import json
+import logging
 from dataclasses import dataclass, field
 
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import WebhookInputError
 
 from .omie import errors, records
+from .settlement import SETTLEMENT_KIND
 from .sync import OmieSync
+
+logger = logging.getLogger(__name__)
 
 ROUTE = 'novagestao_omie/webhook'
 # Topic prefixes, longest first, and the entity their events change
@@ -61,8 +66,39 @@ OUTCOME_GRAVITY = {'postpone': 0, 'retry': 1, 'failed': 2}
 ACCOUNTING = {'payable', 'receivable', 'movement', 'statement'}
 
 
+# messageId and topic are stored whole or refused, never cut or stripped
+MESSAGE_ID_SIZE = 100
+TOPIC_SIZE = 200
+AUTHOR_SIZE = 200
+
+
+def is_identifier(value, limit):
+    """Whether value is a non-empty string of at most limit characters,
+    printable and without surrounding spaces, as Omie's ids and topics are"""
+    return (isinstance(value, str) and 0 < len(value) <= limit
+        and value == value.strip() and value.isprintable())
+
+
+def author_of(author):
+    "The author of an event as text to show, or None"
+    if isinstance(author, dict):
+        author = ' '.join(filter(None, [
+                    author.get('name') if isinstance(author.get('name'), str)
+                    else '',
+                    '<%s>' % author['email']
+                    if isinstance(author.get('email'), str)
+                    and author['email'] else '']))
+    if not isinstance(author, str):
+        return None
+    # informative only: shortened and made printable
+    author = ''.join(c if c.isprintable() else ' ' for c in author)
+    return author.strip()[:AUTHOR_SIZE] or None
+
+
 def topic_entity(topic):
     "(entity, action) of an Omie topic, or (None, None) when not handled"
+    if not isinstance(topic, str):
+        return None, None
     for prefix, entity in TOPICS:
         if topic.startswith(prefix):
             return entity, topic[len(prefix):]
@@ -81,6 +117,8 @@ class Plan:
     months: dict = field(default_factory=dict)
     # event id -> [keys of what it asked]
     asked: dict = field(default_factory=dict)
+    # the movements Omie says are deleted (the others were changed)
+    deleted_movements: set = field(default_factory=set)
 
     def add(self, event_id, bucket, entity, value):
         getattr(self, bucket).setdefault(entity, set()).add(value)
@@ -111,20 +149,20 @@ class Integration(metaclass=PoolMeta):
             raise WebhookInputError(gettext(
                     'novagestao_omie.msg_webhook_missing_keys',
                     keys=', '.join(missing)))
+        for key, limit in [('messageId', MESSAGE_ID_SIZE),
+                ('topic', TOPIC_SIZE)]:
+            if not is_identifier(payload[key], limit):
+                raise WebhookInputError(gettext(
+                        'novagestao_omie.msg_webhook_bad_identifier',
+                        key=key, limit=limit))
         if not isinstance(payload['event'], (dict, list)):
             raise WebhookInputError(gettext(
                     'novagestao_omie.msg_webhook_bad_event',
                     topic=payload['topic']))
-        author = payload.get('author') or {}
-        if isinstance(author, dict):
-            author = ' '.join(filter(None, [
-                        str(author.get('name') or ''),
-                        '<%s>' % author['email'] if author.get('email')
-                        else '']))
         return {
-            'message_id': str(payload['messageId'])[:100],
-            'topic': str(payload['topic'])[:200],
-            'author': str(author or '')[:200] or None,
+            'message_id': payload['messageId'],
+            'topic': payload['topic'],
+            'author': author_of(payload.get('author')),
             }
 
     def connector_process_webhooks(self, run, events):
@@ -186,10 +224,26 @@ class WebhookBatch:
                 outcomes[event.id] = ('failed', exception.message)
             except IgnoredEvent as ignored:
                 outcomes[event.id] = ('ignored', ignored.reason)
+            except Exception as exception:
+                # reading an event touches nothing: what fails here fails
+                # again, and only for this event
+                logger.info("webhook event %d not understood", event.id,
+                    exc_info=True)
+                plan.asked.pop(event.id, None)
+                outcomes[event.id] = (
+                    'failed', self.integration.describe_exception(exception))
+        for event_id in outcomes:
+            # what a refused event had asked before failing stays asked by
+            # the others only
+            plan.asked.pop(event_id, None)
         return plan, outcomes
 
     def plan_event(self, plan, event, payload):
-        topic = payload.get('topic') or ''
+        topic = payload.get('topic')
+        if not is_identifier(topic, TOPIC_SIZE):
+            raise WebhookInputError(gettext(
+                    'novagestao_omie.msg_webhook_bad_identifier',
+                    key='topic', limit=TOPIC_SIZE))
         entity, action = topic_entity(topic)
         if entity is None:
             raise IgnoredEvent(gettext(
@@ -241,6 +295,7 @@ class WebhookBatch:
             # the line leaves its statement (when still a draft)
             plan.add(event.id, 'delete', 'movement', movement)
         if action in DELETES:
+            plan.deleted_movements.add(movement)
             return
         month = movement_month(body)
         if month:
@@ -255,18 +310,21 @@ class WebhookBatch:
         pool = Pool()
         Date = pool.get('ir.date')
         for entity in ORDER:
-            if plan.delete.get(entity):
-                self.delete(entity, plan.delete[entity])
+            if plan.delete.get(entity) and entity != 'movement':
+                self.isolated(
+                    'delete', entity, plan.delete[entity], self.delete)
             refresh = set(plan.refresh.get(entity, ())) - set(
                 plan.delete.get(entity, ()))
             if entity in {'payable', 'receivable'}:
                 if plan.cancelled.get(entity):
-                    self.cancel_settlements(entity, plan.cancelled[entity])
+                    self.isolated('cancelled', entity,
+                        plan.cancelled[entity], self.cancel_settlements)
             if refresh:
                 self.refresh(entity, refresh)
             if entity in {'payable', 'receivable'}:
                 for title in sorted(plan.settlements.get(entity, ())):
-                    self.import_settlements(entity, title)
+                    self.isolated('settlements', entity, [title],
+                        self.import_settlements)
         for movement in sorted(plan.lookup.get('movement', ())):
             key = ('lookup', 'movement', movement)
             found = self.guard(
@@ -280,12 +338,40 @@ class WebhookBatch:
                             'novagestao_omie.msg_webhook_applied',
                             entity=self.label('movement'), id=movement))
         if plan.delete.get('movement'):
-            plan.months.setdefault('statement', set()).update(
-                self.forget_movements(plan.delete['movement']))
+            months = set()
+            self.isolated('delete', 'movement', plan.delete['movement'],
+                lambda _, movements: months.update(self.forget_movements(
+                        movements, plan.deleted_movements)))
+            plan.months.setdefault('statement', set()).update(months)
         if plan.months.get('statement'):
             today = Date.today()
             for account, month in sorted(plan.months['statement']):
                 self.import_statement(account, month, today)
+
+    def isolated(self, bucket, entity, values, func):
+        """Apply func(entity, values); when it fails on anything but an
+        answer of Omie, roll back to the last commit and apply it again
+        value by value, so that one record's failure is only the failure
+        of the events that name it"""
+        values = sorted(values, key=str)
+        try:
+            func(entity, values)
+        except errors.OmieError as error:
+            outcome = self.outcome(error)
+            for value in values:
+                self.failures[(bucket, entity, value)] = outcome
+        except Exception as exception:
+            Transaction().rollback()
+            if len(values) > 1:
+                for value in values:
+                    self.isolated(bucket, entity, [value], func)
+                return
+            logger.info(
+                "webhook %s of %s %s failed", bucket, entity, values[0],
+                exc_info=True)
+            self.failures[(bucket, entity, values[0])] = (
+                'retry', self.integration.describe_exception(exception),
+                None)
 
     def guard(self, keys, func, *args):
         """Run func; on an Omie error, note the outcome of keys instead of
@@ -296,6 +382,13 @@ class WebhookBatch:
             outcome = self.outcome(error)
             for key in keys:
                 self.failures[key] = outcome
+        except Exception as exception:
+            Transaction().rollback()
+            logger.info("webhook %s failed", keys, exc_info=True)
+            for key in keys:
+                self.failures[key] = (
+                    'retry', self.integration.describe_exception(exception),
+                    None)
 
     def outcome(self, error):
         if isinstance(error, (errors.RedundantRequestError,
@@ -306,7 +399,9 @@ class WebhookBatch:
                     'novagestao_omie.msg_webhook_wait',
                     seconds=seconds), seconds)
         message = self.integration.describe_exception(error)
-        if error.transient or isinstance(error, errors.AuthenticationError):
+        # not found is no deletion (only a deletion event says so): wait
+        if error.transient or isinstance(error, (
+                    errors.AuthenticationError, errors.NotFoundError)):
             return ('retry', message, error.retry_after)
         return ('failed', message, None)
 
@@ -321,31 +416,41 @@ class WebhookBatch:
         return entity
 
     def refresh(self, entity, external_ids):
-        "Read the records again and import them; a missing one is deleted"
+        """Read the records again and import them
+
+        A record Omie answers it does not know is not taken for deleted:
+        only its deletion event says so, and a read may miss a record
+        that was just created.  Its events wait and are tried again."""
         call, key = CONSULT[entity]
-        step = self.steps[entity]
-        read, gone = [], []
+        read = []
         for external_id in sorted(external_ids, key=str):
             try:
                 read.append((external_id, self.sync.client.call(
                             call, **{key: external_id})))
             except errors.NotFoundError:
-                gone.append(external_id)
+                self.failures[('refresh', entity, external_id)] = (
+                    'retry', gettext(
+                        'novagestao_omie.msg_webhook_not_found',
+                        entity=self.label(entity), id=external_id), None)
             except errors.OmieError as error:
                 self.failures[('refresh', entity, external_id)] = (
                     self.outcome(error))
-        raws = [raw for _, raw in read]
-        if entity in {'payable', 'receivable'} and raws:
+        if read:
+            raws = dict(read)
+            self.isolated('refresh', entity, list(raws),
+                lambda entity, ids: self.import_read(
+                    entity, [raws[i] for i in ids], ids))
+
+    def import_read(self, entity, raws, external_ids):
+        if entity in {'payable', 'receivable'}:
             self.refresh_missing_parties(raws)
-        if raws:
-            self.sync.with_locks(self.sync.import_records, step, raws)
-            self.sync.commit()
-            for external_id, _ in read:
-                self.note('refresh', entity, external_id, gettext(
-                        'novagestao_omie.msg_webhook_applied',
-                        entity=self.label(entity), id=external_id))
-        for external_id in gone:
-            self.delete(entity, [external_id], bucket='refresh')
+        self.sync.with_locks(
+            self.sync.import_records, self.steps[entity], raws)
+        self.sync.commit()
+        for external_id in external_ids:
+            self.note('refresh', entity, external_id, gettext(
+                    'novagestao_omie.msg_webhook_applied',
+                    entity=self.label(entity), id=external_id))
 
     def refresh_missing_parties(self, raws):
         "Import first the clients and suppliers of titles not imported yet"
@@ -358,8 +463,9 @@ class WebhookBatch:
         if missing and self.integration.is_selected('party'):
             self.refresh('party', missing)
 
-    def delete(self, entity, external_ids, bucket='delete'):
-        "Cancel or deactivate the local records of records deleted in Omie"
+    def delete(self, entity, external_ids):
+        """Cancel or deactivate the local records of records Omie says are
+        deleted (a deletion event)"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Mapping = pool.get('integration.mapping')
@@ -376,48 +482,68 @@ class WebhookBatch:
         elif entity == 'category':
             Mapping.omie_deactivate(self.integration, external_ids)
             message = 'msg_webhook_category_deleted'
-        elif entity == 'movement':
-            return
         else:
             message = 'msg_webhook_kept'
         self.sync.commit()
         for external_id in external_ids:
-            self.note(bucket, entity, external_id, gettext(
+            self.note('delete', entity, external_id, gettext(
                     'novagestao_omie.' + message, entity=self.label(entity),
                     id=external_id))
 
     def cancel_settlements(self, entity, settlements):
         pool = Pool()
+        Binding = pool.get('integration.binding')
         Move = pool.get('account.move')
         settlements = sorted(settlements)
+        bound = Binding.lookup(
+            self.integration, SETTLEMENT_KIND, [str(s) for s in settlements])
         self.sync.with_locks(
             Move.omie_cancel_settlements, self.integration, self.run,
             [str(s) for s in settlements])
         self.sync.commit()
         for settlement in settlements:
+            if str(settlement) in bound:
+                message = 'msg_webhook_settlement_cancelled'
+            else:
+                # never imported, or already reversed by an earlier event
+                message = 'msg_webhook_settlement_not_bound'
             self.note('cancelled', entity, settlement, gettext(
-                    'novagestao_omie.msg_webhook_settlement_cancelled',
-                    id=settlement))
+                    'novagestao_omie.' + message, id=settlement))
 
-    def import_settlements(self, entity, title):
+    def import_settlements(self, entity, titles):
         if not self.integration.is_selected('settlement'):
             return
         step = self.steps['settlement']
-        key = ('settlements', entity, title)
-        self.guard([key], self.sync.import_pages, step,
-            dict(step.params, nCodTitulo=title))
+        title, = titles
+        self.sync.import_pages(step, dict(step.params, nCodTitulo=title))
 
-    def forget_movements(self, movements):
+    def forget_movements(self, movements, deleted):
         pool = Pool()
         Statement = pool.get('account.statement')
-        months = self.sync.with_locks(
+        months, done = self.sync.with_locks(
             Statement.omie_forget_movements, self.integration, self.run,
-            [str(m) for m in sorted(movements)])
+            [str(m) for m in sorted(movements)],
+            [str(m) for m in deleted])
         self.sync.commit()
         for movement in movements:
-            self.note('delete', 'movement', movement, gettext(
+            what, record = done.get(str(movement), (None, None))
+            if what is None:
+                message = gettext(
+                    'novagestao_omie.msg_webhook_movement_unknown',
+                    id=movement)
+            elif what == 'reversed':
+                message = gettext(
+                    'novagestao_omie.msg_webhook_movement_reversed',
+                    id=movement, move=record.rec_name if record else '-')
+            elif what == 'kept':
+                message = gettext(
+                    'novagestao_omie.msg_webhook_movement_kept_posted',
+                    id=movement, statement=record.rec_name)
+            else:
+                message = gettext(
                     'novagestao_omie.msg_webhook_movement_forgotten',
-                    id=movement))
+                    id=movement)
+            self.note('delete', 'movement', movement, message)
         return months
 
     def import_statement(self, account, month, today):

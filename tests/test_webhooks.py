@@ -184,24 +184,25 @@ class WebhookTestCase(WebhookCase):
 
     def test_malformed_deliveries_get_400_and_are_recorded(self):
         cases = [
-            (b'{"messageId": ', 'application/json', 'JSON'),
-            (b'[1, 2]', 'application/json', 'object'),
-            (b'\xff\xfe', 'application/json', 'JSON'),
-            (json.dumps(self.message('X', {})), 'text/plain', 'text/plain'),
+            (b'{"messageId": ', 'application/json', 'JSON', 400),
+            (b'[1, 2]', 'application/json', 'object', 400),
+            (b'\xff\xfe', 'application/json', 'JSON', 400),
+            (json.dumps(self.message('X', {})), 'text/plain', 'text/plain',
+                415),
             (json.dumps({'topic': 'ClienteFornecedor.Alterado',
                         'event': {}, 'appKey': Sandbox.DEFAULT_APP_KEY}),
-                'application/json', 'messageId'),
+                'application/json', 'messageId', 400),
             (b'{"a": "' + b'x' * MAX_BODY + b'"}', 'application/json',
-                str(MAX_BODY)),
+                str(MAX_BODY), 413),
             ]
-        for body, content_type, expected in cases:
+        for body, content_type, expected, status in cases:
             with self.subTest(expected=expected):
                 response = self.post(body, content_type=content_type)
-                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.status_code, status)
                 self.assertIn(expected, response.get_json()['error'])
         rejected = self.events(state='rejected')
         self.assertEqual(len(rejected), len(cases))
-        for (_, _, expected), (_, _, message_id, error, _) in zip(
+        for (_, _, expected, _), (_, _, message_id, error, _) in zip(
                 cases, rejected):
             self.assertIsNone(message_id)
             self.assertIn(expected, error)
@@ -317,6 +318,23 @@ class WebhookTestCase(WebhookCase):
             invoice = self.invoices_by_title()[payable.id]
             self.assertEqual(invoice.state, 'posted')
             self.assertEqual(invoice.amount_to_pay, amount)
+        self.assertIn('payment is reversed', self.events()[-1][4])
+
+        # delivered again: nothing bound is left, and the event says so
+        self.post(self.message('Financas.ContaPagar.BaixaCancelada', [{
+                        'codigo_baixa': settled['codigo_baixa'],
+                        'codigo_lancamento_omie': payable.id,
+                        }]))
+        (topic, state, _, _, result) = self.events()[-1]
+        self.assertEqual(
+            (topic, state), ('Financas.ContaPagar.BaixaCancelada', 'done'))
+        self.assertIn('nothing to reverse', result)
+        self.assertIn(str(settled['codigo_baixa']), result)
+        self.assertNotIn('payment is reversed', result)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(invoice.amount_to_pay, amount)
 
         # deleted in Omie: the invoice is cancelled, never deleted
         self.sandbox.change('receivable', receivable.id, _delete=True)
@@ -328,6 +346,7 @@ class WebhookTestCase(WebhookCase):
         self.assertEqual(states, [
                 ('Financas.ContaPagar.Alterado', 'done'),
                 ('Financas.ContaPagar.BaixaRealizada', 'done'),
+                ('Financas.ContaPagar.BaixaCancelada', 'done'),
                 ('Financas.ContaPagar.BaixaCancelada', 'done'),
                 ('Financas.ContaReceber.Excluido', 'done'),
                 ])
@@ -419,6 +438,63 @@ class WebhookTestCase(WebhookCase):
             self.assertFalse(Line.search([('amount', '=', Decimal('-150'))]))
         self.assertEqual(
             {e[1] for e in self.events()}, {'done'}, self.events())
+
+        # a movement of a posted statement deleted in Omie: its line stays,
+        # a posted entry reverses it
+        with self.transaction(readonly=True):
+            Binding = Pool().get('integration.binding')
+            binding = next(b for b in Binding.search([
+                        ('integration', '=', self.integration_id),
+                        ('kind', '=', 'statement_line'),
+                        ], order=[('id', 'ASC')])
+                if b.record and b.record.statement.state == 'posted'
+                and b.record.amount
+                # a movement of its own (not a settlement's) Omie can delete
+                and int(b.external_id) in self.sandbox.store.movement_by_id)
+            line, movement = binding.record, int(binding.external_id)
+            line_id, amount = line.id, line.amount
+            bank_account = line.statement.journal.account.id
+            statement_lines = len(line.statement.lines)
+        self.sandbox.change('movement', movement, _delete=True)
+        self.pump(server)
+        topic, state, _, error, result = self.events()[-1]
+        self.assertEqual(
+            (topic, state), ('Financas.ContaCorrente.Lancamento.Excluido',
+                'done'), error)
+        self.assertIn('reversing entry', result)
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Line = pool.get('account.statement.line')
+            Move = pool.get('account.move')
+            line = Line(line_id)
+            self.assertEqual(line.statement.state, 'posted')
+            self.assertEqual(len(line.statement.lines), statement_lines)
+            self.assertIsNone(self.bound('statement_line', movement))
+            reversal, = Move.search([('origin', '=', str(line.move))])
+            self.assertEqual(reversal.state, 'posted')
+            self.assertIn(reversal.rec_name, result)
+            self.assertEqual(reversal.journal, line.statement.journal.journal)
+            bank, = [l for l in reversal.lines
+                if l.account.id == bank_account]
+            # the bank account gives back what the line brought
+            self.assertEqual(bank.debit - bank.credit, -amount)
+            self.assertEqual(
+                sum(l.debit - l.credit for l in reversal.lines), 0)
+            for original in line.move.lines:
+                if original.origin == line and original.account.reconcile:
+                    self.assertTrue(original.reconciliation)
+
+        # delivered again: nothing left to reverse
+        self.post(self.message('Financas.ContaCorrente.Lancamento.Excluido',
+                {'nCodLanc': movement}))
+        topic, state, _, _, result = self.events()[-1]
+        self.assertEqual(state, 'done')
+        self.assertIn('nothing to do', result)
+        with self.transaction(readonly=True):
+            Move = Pool().get('account.move')
+            line = Pool().get('account.statement.line')(line_id)
+            self.assertEqual(Move.search_count(
+                    [('origin', '=', str(line.move))]), 1)
 
     def test_late_and_repeated_events_keep_the_newest_data(self):
         "An old event delivered late applies Omie's current record"
@@ -515,7 +591,10 @@ class WebhookTestCase(WebhookCase):
         self.assertRegex(events[1][3], r'\b6[01]\b')
         with self.transaction(readonly=True):
             Event = Pool().get('integration.webhook.event')
-            waiting, = Event.search([('state', '=', 'pending')])
+            waiting, = Event.search([
+                    ('integration', '=', self.integration_id),
+                    ('state', '=', 'pending'),
+                    ])
             self.assertEqual(waiting.attempts, 0)
 
 @unittest.skipUnless(
