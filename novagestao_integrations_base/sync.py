@@ -93,8 +93,13 @@ def in_own_transaction(func, *args, extras=None, wait=LOCK_WAIT):
                 raise
             error.fix(extras)
             extras = copy_extras(extras)
-        except (backend.DatabaseIntegrityError,
-                backend.DatabaseOperationalError, SQLConstraintError):
+        except (backend.DatabaseIntegrityError, SQLConstraintError):
+            # the same record written meanwhile: the next attempt sees it
+            if attempt >= LOCK_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+        except backend.DatabaseOperationalError:
+            # a lock held by someone else, or a serialisation failure
             if time.monotonic() >= deadline:
                 raise
             time.sleep(min(0.05 * attempt, 1))
@@ -362,7 +367,7 @@ class SyncRun(ModelSQL, ModelView):
             duration=format_duration(self.end - self.start))
         if self.state == 'failed' and self.message:
             description += '\n' + self.message
-        self.notify_user(
+        self.__class__.notify_user(
             [self], icon,
             gettext('novagestao_integrations_base.msg_run_ended',
                 integration=self.integration.rec_name, state=state),

@@ -53,6 +53,7 @@ def create_draft_invoices(company_id, count, name):
     Invoice = pool.get('account.invoice')
     Line = pool.get('account.invoice.line')
     Party = pool.get('party.party')
+    Address = pool.get('party.address')
     receivable, = Account.search([
             ('type.receivable', '=', True),
             ('company', '=', company_id),
@@ -65,7 +66,9 @@ def create_draft_invoices(company_id, count, name):
             ('closed', '!=', True),
             ('childs', '=', None),
             ], limit=1)
-    party = Party(name=name, account_receivable=receivable)
+    party = Party(
+        name=name, account_receivable=receivable,
+        addresses=[Address(street="Rua das Flores, 100")])
     party.save()
     invoices = []
     for index in range(count):
