@@ -35,6 +35,9 @@ def main():
     parser.add_argument('--postings', type=int, default=20)
     parser.add_argument('--pause', type=float, default=1.0)
     parser.add_argument('--seed', type=int, default=7)
+    parser.add_argument('--stop-after-postings', action='store_true',
+        help="stop the sync once the users have posted (a first sync of "
+        "2,000 titles takes 10 minutes or more)")
     parser.add_argument('--child-sync', nargs=2, type=int,
         metavar=('INTEGRATION', 'COMPANY'), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,6 +115,7 @@ def bench(args):
             baseline[company] = min(times)
 
         env = dict(os.environ, DB_NAME=DB_NAME)
+        started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), '--child-sync',
                 str(integration_id), str(company_a)],
@@ -129,16 +133,11 @@ def bench(args):
         for poster in posters:
             poster.join()
         sync_running = child.poll() is None
-        output = child.communicate()[0]
-        result = json.loads(output.strip().splitlines()[-1])
-        child = None
-        print("first sync of %d titles: %s in %.1f s, %d records "
-            "(%.0f records/s), peak memory %.0f MB (sync process)" % (
-                args.titles, result['state'], result['seconds'],
-                result['records'], result['records'] / result['seconds'],
-                result['peak_mb']))
-        print("  the postings ended %s the sync" % (
-                "during" if sync_running else "AFTER"))
+        print("the postings ended %s the sync, %.0f s after it started, "
+            "when it had imported %d titles" % (
+                "during" if sync_running else "AFTER",
+                time.monotonic() - started,
+                posted_titles(DB_NAME, company_a)), flush=True)
         for name, company, poster in [
                 ('same company (A)', company_a, posters[0]),
                 ('other company (B)', company_b, posters[1])]:
@@ -147,7 +146,21 @@ def bench(args):
                 "that: median %.2f s, max %.2f s; %d request(s) failed on "
                 "a lock and were asked again" % (
                     name, len(poster.numbers), baseline[company], median,
-                    longest, len(poster.errors)))
+                    longest, len(poster.errors)), flush=True)
+        if args.stop_after_postings and child.poll() is None:
+            child.kill()
+            child.wait()
+            print("sync stopped after the postings (--stop-after-postings)")
+        else:
+            output = child.communicate()[0]
+            result = json.loads(output.strip().splitlines()[-1])
+            print("first sync of %d titles: %s in %.1f s, %d records "
+                "(%.0f records/s), peak memory %.0f MB (sync process)" % (
+                    args.titles, result['state'], result['seconds'],
+                    result['records'],
+                    result['records'] / result['seconds'],
+                    result['peak_mb']))
+        child = None
         with Transaction().start(DB_NAME, 0, readonly=True):
             Invoice = Pool().get('account.invoice')
             for company in [company_a, company_b]:
@@ -194,6 +207,8 @@ def child_sync(integration_id, company_id):
         Integration = Pool().get('integration.integration')
         run = Integration(integration_id).runs[0]
         records = sum(sum(c.values()) for c in run.summary().values())
+        if run.message:
+            print("sync run message: %s" % run.message, file=sys.stderr)
         print(json.dumps({
                     'state': run.state, 'seconds': seconds,
                     'records': records,

@@ -41,11 +41,19 @@ class SyncRunsTestCase(OmieEndToEndTestCase):
         Mapping = pool.get('integration.mapping')
         targets = {}
         for kind in ['revenue', 'expense']:
+            name = 'Omie runs %s' % kind
+            accounts = Account.search([('name', '=', name)])
+            if accounts:
+                targets[kind], = accounts
+                continue
             sibling, = Account.search([
                     ('type.%s' % kind, '=', True),
                     ('company', '=', self.company_id),
                     ], order=[('id', 'ASC')], limit=1)
-            targets[kind] = sibling
+            targets[kind] = Account(
+                name=name, type=sibling.type, parent=sibling.parent,
+                company=self.company_id)
+            targets[kind].save()
         Mapping.save([Mapping(
                     integration=self.integration_id,
                     external_code=c['codigo'], external_name=c['descricao'],
