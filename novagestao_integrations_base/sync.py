@@ -81,28 +81,32 @@ def in_own_transaction(func, *args, extras=None, wait=LOCK_WAIT):
     commit_and_continue(outer)
     extras = copy_extras(extras or {})
     deadline = time.monotonic() + wait
-    attempt = 0
+    # each kind of retry has its own bound: waiting for users must not use
+    # up the attempts that take the locks
+    fixes = conflicts = waits = 0
     while True:
-        attempt += 1
         try:
             with outer.new_transaction(**extras):
                 result = func(*args)
             break
         except TransactionError as error:
-            if attempt >= LOCK_ATTEMPTS:
+            fixes += 1
+            if fixes >= LOCK_ATTEMPTS:
                 raise
             error.fix(extras)
             extras = copy_extras(extras)
         except (backend.DatabaseIntegrityError, SQLConstraintError):
             # the same record written meanwhile: the next attempt sees it
-            if attempt >= LOCK_ATTEMPTS:
+            conflicts += 1
+            if conflicts >= LOCK_ATTEMPTS:
                 raise
-            time.sleep(0.05 * attempt)
+            time.sleep(0.05 * conflicts)
         except backend.DatabaseOperationalError:
             # a lock held by someone else, or a serialisation failure
+            waits += 1
             if time.monotonic() >= deadline:
                 raise
-            time.sleep(min(0.05 * attempt, 1))
+            time.sleep(min(0.05 * waits, 1))
     commit_and_continue(outer)
     return result, extras
 
