@@ -99,6 +99,24 @@ class Integration(ModelSQL, ModelView):
     last_sync = fields.DateTime("Last Sync", readonly=True)
     next_sync = fields.DateTime("Next Sync", readonly=True)
     last_error = fields.Text("Last Error", readonly=True)
+    queued_trigger = fields.Selection([
+            (None, ""),
+            ('manual', "Manual"),
+            ('scheduled', "Scheduled"),
+            ('webhook', "Webhook"),
+            ('retry', "Retry"),
+            ], "Queued Sync", readonly=True, sort=False,
+        help="A sync asked for while another one ran: it runs when that "
+        "one ends.")
+    queued_by = fields.Many2One(
+        'res.user', "Queued by", readonly=True, ondelete='SET NULL')
+    live_run = fields.Function(
+        fields.Many2One('integration.sync.run', "Running Sync"),
+        'get_live_run')
+    live_run_progress = fields.Function(
+        fields.Float("Progress", digits=(1, 4)), 'get_live_run')
+    live_run_step = fields.Function(
+        fields.Char("Current Step"), 'get_live_run')
     runs = fields.One2Many(
         'integration.sync.run', 'integration', "Sync History", readonly=True,
         order=[('start', 'DESC'), ('id', 'DESC')])
@@ -196,6 +214,35 @@ class Integration(ModelSQL, ModelView):
             Error, integrations, [('resolved', '=', False)])
 
     @classmethod
+    def get_live_run(cls, integrations, names):
+        "The run, progress and step of the sync running now, for the form"
+        pool = Pool()
+        Run = pool.get('integration.sync.run')
+        from .sync import process_alive
+        result = {name: {i.id: None for i in integrations} for name in names}
+        runs = Run.search([
+                ('integration', 'in', [i.id for i in integrations]),
+                ('state', '=', 'running'),
+                ], order=[('start', 'ASC')])
+        for run in runs:
+            integration = run.integration.id
+            if (not process_alive(run.process)
+                    or result.get('live_run', {}).get(integration)):
+                continue
+            if 'live_run' in names:
+                result['live_run'][integration] = run.id
+            if 'live_run_progress' in names:
+                result['live_run_progress'][integration] = run.progress
+            if 'live_run_step' in names:
+                result['live_run_step'][integration] = run.current_step
+        return result
+
+    def local_time(self, value):
+        "A naive UTC datetime in the company's timezone"
+        return value.replace(tzinfo=dt.timezone.utc).astimezone(
+            self.timezone)
+
+    @classmethod
     def _count_by_integration(cls, Model, integrations, domain=None):
         return {
             i.id: Model.search_count(
@@ -266,6 +313,8 @@ class Integration(ModelSQL, ModelView):
         default.setdefault('last_sync', None)
         default.setdefault('next_sync', None)
         default.setdefault('last_error', None)
+        default.setdefault('queued_trigger', None)
+        default.setdefault('queued_by', None)
         default.setdefault('filter_bank_accounts', None)
         return super().copy(integrations, default=default)
 
@@ -282,15 +331,9 @@ class Integration(ModelSQL, ModelView):
         return messages
 
     @classmethod
-    @ModelView.button
+    @ModelView.button_action('novagestao_integrations_base.wizard_sync_now')
     def sync_now(cls, integrations):
-        for integration in integrations:
-            integration.check_connector()
-            if integration.status == 'disabled':
-                raise IntegrationError(gettext(
-                        'novagestao_integrations_base.msg_integration_disabled',
-                        integration=integration.rec_name))
-        cls.enqueue_sync(integrations, 'manual')
+        "Queue a run and say so, or say which run is live (a wizard)"
 
     @classmethod
     @ModelView.button
@@ -372,7 +415,11 @@ class Integration(ModelSQL, ModelView):
 
     @classmethod
     def dispatch_due(cls, now=None):
-        "Queue a sync for every integration whose schedule is due"
+        """Queue a sync for every integration whose schedule is due or whose
+        sync waits for a run that is over (a run ended by a crash leaves
+        the sync it had to run after it)"""
+        pool = Pool()
+        Run = pool.get('integration.sync.run')
         now = now or utcnow()
         integrations = cls.search([
                 ('status', 'in', ['active', 'error']),
@@ -383,6 +430,12 @@ class Integration(ModelSQL, ModelView):
             integration.next_sync = integration.compute_next_sync(now)
         cls.save(integrations)
         cls.enqueue_sync(integrations, 'scheduled')
+        waiting = [i for i in cls.search([
+                    ('status', '!=', 'disabled'),
+                    ('queued_trigger', '!=', None),
+                    ]) if i not in integrations and not Run.live_run(i)]
+        for integration in waiting:
+            cls.enqueue_sync([integration], integration.queued_trigger)
         return integrations
 
     @classmethod
@@ -390,7 +443,11 @@ class Integration(ModelSQL, ModelView):
         """Synchronise each integration in a run of the sync history
 
         The connector commits the transaction after each bounded batch so the
-        history shows the progress and a crash keeps what was done."""
+        history shows the progress and a crash keeps what was done.
+
+        An integration runs one sync at a time: when one is live, this one
+        is queued after it (see queue_sync) and the live run's process runs
+        it when it ends."""
         pool = Pool()
         Configuration = pool.get('ir.configuration')
         Run = pool.get('integration.sync.run')
@@ -401,22 +458,68 @@ class Integration(ModelSQL, ModelView):
                     language=Configuration.get_language()):
                 return cls.run_sync(integrations, trigger)
         for integration in integrations:
-            integration = cls(integration.id)
-            if integration.status == 'disabled':
-                continue
-            run = Run.start_run(integration, trigger)
-            try:
-                integration.connector_sync(run)
-            except Exception as exception:
-                Transaction().rollback()
-                run = Run(run.id)
-                run.fail(exception)
-                logger.info(
-                    "sync of integration %d failed", integration.id,
-                    exc_info=True)
-            else:
-                run.finish()
-            cls._commit()
+            integration_trigger, user = trigger, None
+            while integration_trigger:
+                integration = cls(integration.id)
+                if integration.status == 'disabled':
+                    break
+                run = Run.start_run(integration, integration_trigger, user)
+                if not run:
+                    cls.queue_sync(integration, integration_trigger)
+                    break
+                cls._run(integration, run)
+                integration_trigger, user = cls.take_queued_sync(
+                    integration)
+
+    @classmethod
+    def _run(cls, integration, run):
+        pool = Pool()
+        Run = pool.get('integration.sync.run')
+        try:
+            integration.connector_sync(run)
+        except Exception as exception:
+            Transaction().rollback()
+            run = Run(run.id)
+            run.fail(exception)
+            logger.info(
+                "sync of integration %d failed", integration.id,
+                exc_info=True)
+        else:
+            run.finish()
+        cls._commit()
+
+    @classmethod
+    def queue_sync(cls, integration, trigger):
+        """Ask for a sync of the integration after its live run; a manual
+        one is kept over the others, which the live run does as well"""
+        from .sync import in_own_transaction
+
+        user = Transaction().user or None
+
+        def queue():
+            locked = cls(integration.id)
+            cls.lock([locked])
+            if locked.queued_trigger in {None, trigger, 'webhook', 'retry'}:
+                cls.write([locked], {
+                        'queued_trigger': trigger, 'queued_by': user})
+        in_own_transaction(queue)
+
+    @classmethod
+    def take_queued_sync(cls, integration):
+        """Return the trigger and user of the sync queued after the run and
+        forget it"""
+        from .sync import in_own_transaction
+
+        def take():
+            locked = cls(integration.id)
+            cls.lock([locked])
+            trigger = locked.queued_trigger
+            user = locked.queued_by.id if locked.queued_by else None
+            if trigger:
+                cls.write([locked], {
+                        'queued_trigger': None, 'queued_by': None})
+            return trigger, user
+        return in_own_transaction(take)[0]
 
     @classmethod
     def _commit(cls):
@@ -426,7 +529,21 @@ class Integration(ModelSQL, ModelView):
 
     @classmethod
     def record_run_outcome(cls, integration, run):
-        "Set the status and error of the integration from a finished run"
+        """Set the status and error of the integration from a finished run,
+        unless a run that started later has finished already: the status
+        is that of the last finished run"""
+        pool = Pool()
+        Run = pool.get('integration.sync.run')
+        if Run.search([
+                    ('integration', '=', integration.id),
+                    ('state', '!=', 'running'),
+                    ('id', '!=', run.id),
+                    ['OR',
+                        ('start', '>', run.start),
+                        [('start', '=', run.start), ('id', '>', run.id)],
+                        ],
+                    ], limit=1):
+            return
         values = {'last_sync': run.end or utcnow()}
         if run.state == 'failed':
             values['status'] = 'error'

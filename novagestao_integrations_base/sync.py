@@ -5,13 +5,15 @@ import datetime as dt
 import json
 import os
 import socket
+import time
 
 from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from .exceptions import IntegrationError
 from .integration import utcnow
@@ -81,6 +83,74 @@ def commit_and_continue(transaction=None):
         connection.isolation_level = 'IMMEDIATE'
 
 
+# How many times a short transaction starts again to take the locks it asks
+LOCK_ATTEMPTS = 10
+# How long, in seconds, a short transaction starts again while users hold
+# its locks or write the same records: the users go first
+LOCK_WAIT = 120
+
+
+def in_own_transaction(func, *args, extras=None, wait=LOCK_WAIT):
+    """Run func(*args) in a short transaction of its own, committed when it
+    returns, as Tryton runs a request; return (result, extras)
+
+    Tryton takes the locks a transaction needs (the strict sequences that
+    number what is posted, a record to check and change atomically…) when
+    it starts: when func asks for one it did not take, the transaction is
+    rolled back and started again with it (TransactionError.fix), the way
+    Tryton's dispatcher restarts a request.  The locks end with the commit.
+    A transaction that meets a lock held by someone else or the same record
+    written meanwhile is also rolled back and started again, for up to wait
+    seconds.  extras are the locks to take at once (the returned extras of
+    a previous call of the same kind save it an attempt).
+
+    The current transaction is committed first: nothing of it may stay
+    uncommitted beside the short one (on SQLite they share a connection,
+    on PostgreSQL the short one would wait for the current one's locks)."""
+    outer = Transaction()
+    commit_and_continue(outer)
+    extras = copy_extras(extras or {})
+    deadline = time.monotonic() + wait
+    # each kind of retry has its own bound: waiting for users must not use
+    # up the attempts that take the locks
+    fixes = conflicts = waits = 0
+    while True:
+        try:
+            with outer.new_transaction(**extras):
+                result = func(*args)
+            break
+        except TransactionError as error:
+            fixes += 1
+            if fixes >= LOCK_ATTEMPTS:
+                raise
+            error.fix(extras)
+            extras = copy_extras(extras)
+        except (backend.DatabaseIntegrityError, SQLConstraintError):
+            # the same record written meanwhile: the next attempt sees it
+            conflicts += 1
+            if conflicts >= LOCK_ATTEMPTS:
+                raise
+            time.sleep(0.05 * conflicts)
+        except backend.DatabaseOperationalError:
+            # a lock held by someone else, or a serialisation failure
+            waits += 1
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(min(0.05 * waits, 1))
+    commit_and_continue(outer)
+    return result, extras
+
+
+def copy_extras(extras):
+    "A copy of transaction extras (the locks to take) with each id once"
+    copy = {}
+    if extras.get('_lock_tables'):
+        copy['_lock_tables'] = sorted(set(extras['_lock_tables']))
+    for table, ids in extras.get('_lock_records', {}).items():
+        copy.setdefault('_lock_records', {})[table] = sorted(set(ids))
+    return copy
+
+
 def current_process():
     "'host:pid' of this process, as a run records who runs it"
     return '%s:%s' % (socket.gethostname(), os.getpid())
@@ -133,6 +203,10 @@ class SyncRun(ModelSQL, ModelView):
     process = fields.Char(
         "Process", readonly=True,
         help="The host and process id that runs it.")
+    user = fields.Many2One(
+        'res.user', "Started by", readonly=True, ondelete='SET NULL',
+        help="The user who asked for the run, notified when it ends.")
+    current_step = fields.Char("Current Step", readonly=True)
     counters = fields.One2Many(
         'integration.sync.run.counter', 'run', "Counters", readonly=True)
     errors = fields.One2Many(
@@ -194,17 +268,43 @@ class SyncRun(ModelSQL, ModelView):
         return '%s @ %s' % (self.integration.rec_name, self.start)
 
     @classmethod
-    def start_run(cls, integration, trigger):
-        """Create a running run and commit it so users see it at once
-        The runs of the integration left running by a stopped process end
-        as failed first."""
+    def start_run(cls, integration, trigger, user=None):
+        """Create a running run and commit it so users see it at once, and
+        return it; return None when another run of the integration is live:
+        an integration runs one sync at a time.
+
+        The check and the creation are one short transaction that locks the
+        integration, so two processes never both start.  The runs of the
+        integration left running by a stopped process end as failed first.
+        user (the current user by default) is notified when the run ends."""
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        user = user or Transaction().user or None
+
+        def start():
+            locked = Integration(integration.id)
+            Integration.lock([locked])
+            if cls.live_run(locked):
+                return None
+            run = cls(
+                integration=locked, trigger=trigger, start=utcnow(),
+                process=current_process(), user=user)
+            run.save()
+            return run.id
+        run_id, _ = in_own_transaction(start)
+        return cls(run_id) if run_id is not None else None
+
+    @classmethod
+    def live_run(cls, integration):
+        """The run of the integration that is running now, or None
+        A run is live while its process is alive and it moves (see
+        fail_interrupted, which ends the others first)."""
         cls.fail_interrupted(integration)
-        run = cls(
-            integration=integration, trigger=trigger, start=utcnow(),
-            process=current_process())
-        run.save()
-        commit_and_continue()
-        return cls(run.id)
+        runs = cls.search([
+                ('integration', '=', integration.id),
+                ('state', '=', 'running'),
+                ], order=[('start', 'ASC'), ('id', 'ASC')], limit=1)
+        return runs[0] if runs else None
 
     @classmethod
     def fail_interrupted(cls, integration):
@@ -264,8 +364,10 @@ class SyncRun(ModelSQL, ModelView):
         self.progress = 1
         self.end = utcnow()
         self.store_totals()
+        self.current_step = None
         self.save()
         Integration.record_run_outcome(self.integration, self)
+        self.notify_end()
 
     def fail(self, exception):
         "End the run as failed with a message that a user can act on"
@@ -275,8 +377,36 @@ class SyncRun(ModelSQL, ModelView):
         self.end = utcnow()
         self.message = self.integration.describe_exception(exception)
         self.store_totals()
+        self.current_step = None
         self.save()
         Integration.record_run_outcome(self.integration, self)
+        self.notify_end()
+
+    def notify_end(self):
+        """Tell the user who asked for the run how it ended, with a link to
+        it (a Tryton notification, stored at the commit)"""
+        if not self.user or self.trigger not in {'manual', 'retry'}:
+            return
+        # the totals the run keeps (store_totals)
+        records = sum(getattr(self, name) or 0 for name in COUNTERS)
+        errors = self.error_count or 0
+        state = dict(self.fields_get(['state'])['state']['selection'])[
+            self.state]
+        icon = {
+            'done': 'tryton-ok',
+            'partial': 'tryton-warning',
+            }.get(self.state, 'tryton-error')
+        description = gettext(
+            'novagestao_integrations_base.msg_run_ended_description',
+            records=records, errors=errors,
+            duration=format_duration(self.end - self.start))
+        if self.state == 'failed' and self.message:
+            description += '\n' + self.message
+        self.__class__.notify_user(
+            [self], icon,
+            gettext('novagestao_integrations_base.msg_run_ended',
+                integration=self.integration.rec_name, state=state),
+            description, user=self.user.id)
 
     def store_totals(self):
         """Set on the run its counter totals and its error count, so its

@@ -37,6 +37,8 @@ BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=1)
 # An event claimed by a task that died is given to another after this delay
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+# Events that meet a live sync of their integration wait this long for it
+LIVE_RUN_WAIT = dt.timedelta(minutes=1)
 # The payload of a rejected delivery is kept up to this many characters
 REJECTED_PAYLOAD_SIZE = 4000
 # Events nest a few levels (event, list of titles, title): a deeper body is
@@ -448,6 +450,15 @@ class WebhookEvent(ModelSQL, ModelView):
             commit_and_continue()
             return
         run = Run.start_run(integration, 'webhook')
+        if not run:
+            # a sync of the integration is live: the events wait for it,
+            # which costs them no attempt
+            cls.write(list(events), {
+                    'state': 'pending',
+                    'next_attempt': utcnow() + LIVE_RUN_WAIT,
+                    })
+            commit_and_continue()
+            return
         try:
             outcomes = integration.connector_process_webhooks(run, events)
         except Exception as exception:

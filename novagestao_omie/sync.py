@@ -13,9 +13,11 @@ few, with the whole list otherwise — and, after it, read again a window of
 recent records that Omie changes without notice.  The bank statements are
 read per account and month instead of page by page.
 
-Importers that post accounting entries number them with strict sequences,
-which Tryton wants locked when a transaction starts; as the engine commits
-after each page, it takes those locks again at the start of each page."""
+Each chunk of records is imported in a short transaction of its own, like
+a request of a user: importers that post accounting entries number them with
+strict sequences, which Tryton locks when the transaction starts, so a chunk
+starts again with the locks it asks for and holds them until its commit
+only.  Users who post beside a sync wait for a chunk at most."""
 import datetime as dt
 import json
 import logging
@@ -23,13 +25,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from trytond import backend
 from trytond.exceptions import UserError
-from trytond.model.exceptions import SQLConstraintError
+from trytond.i18n import gettext
 from trytond.pool import Pool
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
-from novagestao_integrations_base.sync import commit_and_continue
+from novagestao_integrations_base.sync import (
+    commit_and_continue, in_own_transaction)
 
 from .omie import errors, records
 from .settlement import settlement_stamp
@@ -52,16 +54,21 @@ PENDING_CONSULT_LIMIT = 20
 # The statements of this many months before the cursor's are read again:
 # Omie accepts movements dated in the past.
 STATEMENT_OVERLAP_MONTHS = 1
-# How many times a batch is imported again to take the locks it needs
-LOCK_ATTEMPTS = 10
+# The detail of the pending error of a step that Omie failed to answer
+STEP_ERROR = 'step'
 # Omie lists the titles without their note unless asked
 TITLE_PARAMS = {'exibir_obs': 'S'}
-# The entities whose import posts accounting moves
-ACCOUNTING_ENTITIES = {'payable', 'receivable', 'settlement', 'statement'}
 # Records handed to an importer at once, then committed: Tryton checks every
 # id of a record list for each record it builds from the list, a cost in the
 # square of its length, so a page of Omie (500) is cut in chunks.
 IMPORT_CHUNK = 100
+# Records of a step that posts (invoices, moves) imported at once: a chunk
+# holds the strict sequences of its company from its start to its commit,
+# and a user who posts meanwhile waits for it, so it is kept short.
+POSTING_CHUNK = 10
+# Seconds a chunk that held locks leaves them free before the next chunk
+# takes them again: users who post retry within this time and go first.
+LOCK_PAUSE = 0.1
 
 
 def _altered_at(record):
@@ -86,6 +93,11 @@ class Step:
     params: dict = field(default_factory=dict)
     incremental: bool = True
     weight: int = 1
+    # records imported at once, in a transaction
+    chunk: int = IMPORT_CHUNK
+    # the steps whose records this one needs: it waits for the next run
+    # when one of them failed
+    requires: tuple = ()
     # the Omie filter of an incremental read: changes since the cursor
     cursor_key: str = 'filtrar_por_data_de'
     # when Omie last changed a parsed record, to move the cursor
@@ -114,74 +126,43 @@ class OmieSync:
         self.integration = integration
         self.run = run
         self.client = client or integration.omie_client()
-        # The tables and records that the importers lock (strict sequences
-        # when posting…), as Transaction.start takes them: Tryton asks to
-        # lock them when the transaction starts, and this one starts again
-        # after each commit.
-        self.locks = {}
+        # The locks that the last chunk of each kind asked for, taken at
+        # the start of the next chunk of that kind to save it an attempt:
+        # they are the strict sequences of the integration's company only.
+        self.chunk_locks = {}
 
     def commit(self):
-        "Commit what is imported, then take again the locks of the import"
-        transaction = Transaction()
-        commit_and_continue(transaction)
-        if self.locks:
-            self._lock(transaction)
-
-    def _lock(self, transaction):
-        "Lock what self.locks names at the start of the current transaction"
-        retry = 5
-        for attempt in range(retry + 1):
-            try:
-                for table in self.locks.get('_lock_tables', []):
-                    transaction.database.lock(transaction.connection, table)
-                    transaction._locked_tables.add(table)
-                for table, ids in self.locks.get(
-                        '_lock_records', {}).items():
-                    transaction.database.lock_records(
-                        transaction.connection, table, ids)
-                    transaction._locked_records[table].update(ids)
-                return
-            except backend.DatabaseOperationalError:
-                transaction.rollback()
-                if attempt >= retry:
-                    raise
-                time.sleep(0.1 * (attempt + 1))
+        "Commit what the run wrote outside its chunks (cursors, progress…)"
+        commit_and_continue(Transaction())
 
     def lock_sequences(self):
-        """Lock the strict sequences from the start: posting invoices and
-        moves numbers them, which Tryton wants locked beforehand"""
-        pool = Pool()
-        Sequence = pool.get('ir.sequence.strict')
-        ids = [s.id for s in Sequence.search([])]
-        if ids:
-            self.locks.setdefault('_lock_records', {}).setdefault(
-                Sequence._table, []).extend(ids)
-            self.commit()
+        """Nothing to lock ahead any more: each chunk takes its locks when
+        it starts (see with_locks).  Kept for callers of the former API."""
 
     def with_locks(self, func, *args):
-        """Run func, which writes only since the last commit; when it needs
-        locks the transaction did not take, roll back, take them and run it
-        again, as Tryton's dispatcher and worker do with whole requests"""
-        for attempt in range(LOCK_ATTEMPTS):
+        """Run func as a chunk of work: in a short transaction of its own
+        that starts with the locks the chunk asks for and ends with them at
+        its commit (see in_own_transaction), so that users who post beside
+        a sync wait for one chunk at most and a crash keeps whole chunks"""
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        Run = pool.get('integration.sync.run')
+        integration, run = self.integration, self.run
+        kind = chunk_kind(func, args)
+
+        def chunk():
+            # the chunk reads and writes on its own transaction
+            self.integration = Integration(integration.id)
+            self.run = Run(run.id)
             try:
                 return func(*args)
-            except TransactionError as error:
-                if attempt + 1 >= LOCK_ATTEMPTS:
-                    raise
-                transaction = Transaction()
-                transaction.rollback()
-                error.fix(self.locks)
-                self._lock(transaction)
-            except (backend.DatabaseIntegrityError,
-                    backend.DatabaseOperationalError, SQLConstraintError):
-                # A webhook or another run imported the same record in the
-                # meantime: the next attempt finds its binding.
-                if attempt + 1 >= LOCK_ATTEMPTS:
-                    raise
-                transaction = Transaction()
-                transaction.rollback()
-                time.sleep(0.05 * (attempt + 1))
-                self._lock(transaction)
+            finally:
+                self.integration, self.run = integration, run
+        result, self.chunk_locks[kind] = in_own_transaction(
+            chunk, extras=self.chunk_locks.get(kind))
+        if self.chunk_locks[kind]:
+            time.sleep(LOCK_PAUSE)
+        return result
 
     @classmethod
     def steps(cls):
@@ -198,14 +179,16 @@ class OmieSync:
             Step('payable', 'ListarContasPagar',
                 TitleParser('payable'),
                 'account.invoice|omie_import_payables', weight=3,
-                params=TITLE_PARAMS,
+                params=TITLE_PARAMS, chunk=POSTING_CHUNK,
+                requires=('party',),
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
                 deleted='deleted_titles'),
             Step('receivable', 'ListarContasReceber',
                 TitleParser('receivable'),
                 'account.invoice|omie_import_receivables', weight=3,
-                params=TITLE_PARAMS,
+                params=TITLE_PARAMS, chunk=POSTING_CHUNK,
+                requires=('party',),
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
                 deleted='deleted_titles'),
@@ -213,11 +196,12 @@ class OmieSync:
                 'account.move|omie_import_settlements', weight=2,
                 params={'cTpLancamento': 'BX', 'lDadosCad': 'S'},
                 cursor_key='dDtIncDe', stamp=settlement_stamp,
+                chunk=POSTING_CHUNK, requires=('bank_account',),
                 filters='settlement_filters',
                 pending='retry_pending_settlements'),
             Step('statement', 'ListarExtrato', records.Statement,
                 'account.statement|omie_import_statements', weight=3,
-                runner='run_statement_step'),
+                runner='run_statement_step', requires=('bank_account',)),
             Step('nf', 'ListarNF', records.Invoice,
                 'account.invoice|omie_import_nfs',
                 filters='nf_filters', pending='retry_pending_nfs'),
@@ -228,18 +212,82 @@ class OmieSync:
             if self.integration.is_selected(s.entity)]
 
     def synchronise(self):
+        """Run the selected steps; a step that Omie fails to answer (an
+        outage, a timeout…) ends alone: it is recorded as a pending error,
+        the steps that need its records wait, the others run, and the next
+        run reads it again from its cursor, which did not move"""
         steps = self.selected_steps()
         total = sum(s.weight for s in steps) or 1
         done = 0
+        failed = {}
         try:
-            if {s.entity for s in steps} & ACCOUNTING_ENTITIES:
-                self.lock_sequences()
             for step in steps:
-                self.run_step(step, done / total * 100, step.weight / total)
+                needed = [e for e in step.requires if e in failed]
+                if needed:
+                    self.step_waits(step, needed[0])
+                else:
+                    self.run.current_step = self.entity_label(step.entity)
+                    self.run.save()
+                    self.commit()
+                    try:
+                        self.run_step(
+                            step, done / total * 100, step.weight / total)
+                    except errors.OmieError as error:
+                        if not error.transient:
+                            raise
+                        self.step_failed(step, error)
+                        failed[step.entity] = error
+                    else:
+                        self.step_done(step)
                 done += step.weight
         finally:
             self.run.set_progress(remote_calls=self.client.calls)
             self.client.close()
+
+    def step_failed(self, step, error):
+        "Record the outage that ended the step as its pending error"
+        pool = Pool()
+        Error = pool.get('integration.sync.error')
+        Transaction().rollback()
+        logger.info("step %s of run %d failed", step.entity, self.run.id,
+            exc_info=True)
+        Error.record(
+            self.run, step.entity, None, error_kind(error),
+            self.integration.describe_exception(error),
+            suggested_fix=gettext('novagestao_omie.msg_step_retried'),
+            detail=STEP_ERROR)
+        self.commit()
+
+    def step_waits(self, step, needed):
+        "Record that the step waits for the next run, as a step it needs failed"
+        pool = Pool()
+        Error = pool.get('integration.sync.error')
+        Error.record(
+            self.run, step.entity, None, 'data_conflict',
+            gettext('novagestao_omie.msg_step_waits',
+                step=self.entity_label(step.entity),
+                needed=self.entity_label(needed)),
+            suggested_fix=gettext('novagestao_omie.msg_step_retried'),
+            detail=STEP_ERROR)
+        self.commit()
+
+    def step_done(self, step):
+        "Resolve the pending error of a step that failed in an earlier run"
+        pool = Pool()
+        Error = pool.get('integration.sync.error')
+        pending = Error.search([
+                ('integration', '=', self.integration.id),
+                ('entity', '=', step.entity),
+                ('detail', '=', STEP_ERROR),
+                ('resolved', '=', False),
+                ])
+        if pending:
+            Error.write(pending, {'resolved': True})
+            self.commit()
+
+    def entity_label(self, entity):
+        return dict(self.integration.get_entity_selection()).get(
+            entity, entity)
 
     def cursor_params(self, step):
         "The Omie filters of an incremental read from the entity's cursor"
@@ -292,8 +340,8 @@ class OmieSync:
         committing each; return the newest change stamp read"""
         newest = None
         for page in self.client.iterate_pages(step.call, **params):
-            for start in range(0, len(page.records), IMPORT_CHUNK):
-                chunk = page.records[start:start + IMPORT_CHUNK]
+            for start in range(0, len(page.records), step.chunk):
+                chunk = page.records[start:start + step.chunk]
                 if step.before:
                     getattr(self, step.before)(step, chunk)
                 parsed = self.with_locks(self.import_records, step, chunk)
@@ -697,6 +745,12 @@ def pending_statement_month(error):
     except (ValueError, TypeError, AttributeError):
         return None, None
     return (date.replace(day=1) if date else None), account
+
+
+def chunk_kind(func, args):
+    "What tells chunks apart for the locks they need: function and entity"
+    entity = args[0].entity if args and isinstance(args[0], Step) else None
+    return (getattr(func, '__qualname__', repr(func)), entity)
 
 
 def external_id_of(raw):

@@ -155,22 +155,61 @@ class IntegrationsBaseTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(list(task.data['args']), ['scheduled'])
             self.assertEqual(draft.status, 'draft')
 
+    def sync_now(self, integration, state='start'):
+        "Run the Sync now wizard of integration; return its message"
+        pool = Pool()
+        SyncNow = pool.get('integration.sync_now', type='wizard')
+        session_id, _, _ = SyncNow.create()
+        with Transaction().set_context(
+                active_model='integration.integration',
+                active_id=integration.id, active_ids=[integration.id]):
+            result = SyncNow.execute(session_id, {}, state)
+        SyncNow.delete(session_id)
+        return result['view']['defaults']['message'], result['view']['state']
+
     @with_transaction()
     def test_sync_now_queues_a_manual_run(self):
+        "Sync now queues the run and says so at once"
         pool = Pool()
         Integration = pool.get('integration.integration')
         Queue = pool.get('ir.queue')
         company = create_company(currency=get_brl())
         with set_company(company):
             integration = create_integration(company)
-            Integration.sync_now([integration])
+            message, state = self.sync_now(integration)
+            self.assertEqual(state, 'started')
+            self.assertIn(integration.rec_name, message)
             task, = Queue.search([
                     ('data.model', '=', 'integration.integration'),
                     ])
             self.assertEqual(list(task.data['args']), ['manual'])
             Integration.disable([integration])
             with self.assertRaises(UserError):
-                Integration.sync_now([integration])
+                self.sync_now(integration)
+
+    @with_transaction()
+    def test_sync_now_during_a_live_run(self):
+        "Sync now says which run is live and since when, and queues nothing"
+        pool = Pool()
+        Queue = pool.get('ir.queue')
+        Run = pool.get('integration.sync.run')
+        from ..sync import current_process
+        company = create_company(currency=get_brl())
+        with set_company(company):
+            integration = create_integration(company)
+            run = Run(
+                integration=integration, trigger='scheduled',
+                start=dt.datetime(2026, 11, 21, 13, 5),
+                process=current_process())
+            run.save()
+            message, state = self.sync_now(integration)
+            self.assertEqual(state, 'live')
+            # São Paulo time
+            self.assertIn('21/11/2026 10:05', message)
+            self.assertIn('(run %d)' % run.id, message)
+            self.assertEqual(Queue.search([
+                        ('data.model', '=', 'integration.integration'),
+                        ]), [])
 
     @with_transaction()
     def test_binding_unique_on_external_id(self):
