@@ -135,10 +135,6 @@ class OmieSync:
         "Commit what the run wrote outside its chunks (cursors, progress…)"
         commit_and_continue(Transaction())
 
-    def lock_sequences(self):
-        """Nothing to lock ahead any more: each chunk takes its locks when
-        it starts (see with_locks).  Kept for callers of the former API."""
-
     def with_locks(self, func, *args):
         """Run func as a chunk of work: in a short transaction of its own
         that starts with the locks the chunk asks for and ends with them at

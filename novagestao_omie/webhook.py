@@ -62,8 +62,6 @@ EVENT_KEYS = {
 ORDER = ['category', 'bank_account', 'party', 'payable', 'receivable',
     'settlement', 'statement', 'nf']
 OUTCOME_GRAVITY = {'postpone': 0, 'retry': 1, 'failed': 2}
-# The entities whose import posts accounting moves
-ACCOUNTING = {'payable', 'receivable', 'movement', 'statement'}
 
 
 # messageId and topic are stored whole or refused, never cut or stripped
@@ -188,11 +186,7 @@ class WebhookBatch:
 
     def apply(self, events):
         plan, outcomes = self.plan(events)
-        touched = (set(plan.refresh) | set(plan.delete) | set(plan.cancelled)
-            | set(plan.months))
         try:
-            if touched & ACCOUNTING:
-                self.sync.lock_sequences()
             self.execute(plan)
         finally:
             self.run.set_progress(remote_calls=self.sync.client.calls)
