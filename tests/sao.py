@@ -475,6 +475,11 @@ class Client:
             login, 'the user name field')
         self.click('__ng.all(".login-dialog button[type=submit]")[0]',
             'the Login button')
+        if self.wait('(__ng.all(".ask-dialog input[type=password]").length'
+                ' && "password") || (__ng.all("#menu tr").length && "menu")',
+                'the password dialog') == 'menu':
+            self.idle('the menu')
+            return
         # The second step asks for the password.
         self.type_into(
             '__ng.all(".ask-dialog input[type=password]")[0]', password,
@@ -604,11 +609,12 @@ class Client:
             ' const row = Array.from(view.el[0].querySelectorAll("tbody > tr"))'
             '.find(tr => __ng.visible(tr));'
             # a cell without a link (a double click on a link opens the
-            # linked record) nor a button
+            # linked record), a check box nor a button
             ' const cells = row ? Array.from(row.querySelectorAll('
             '"td:not(.selection-state):not(.optional)")).filter('
             'td => __ng.visible(td) && !td.querySelector("button")) : [];'
-            ' return cells.find(td => !td.querySelector("a")) || cells[0];'
+            ' return cells.find(td => !td.querySelector("a, input"))'
+            ' || cells[0];'
             ' })()',
             'the first row of %s' % what, count=1 if editable else 2)
         if editable:
