@@ -154,9 +154,14 @@ class OmieSync:
                 return func(*args)
             finally:
                 self.integration, self.run = integration, run
-        result, self.chunk_locks[kind] = in_own_transaction(
+        result, extras = in_own_transaction(
             chunk, extras=self.chunk_locks.get(kind))
-        if self.chunk_locks[kind]:
+        # only the records are taken again (the strict sequences of the
+        # company): a table lock (a journal's period created…) would block
+        # every company, it is taken by the chunk that asks for it only
+        self.chunk_locks[kind] = {
+            k: v for k, v in extras.items() if k == '_lock_records'}
+        if extras:
             time.sleep(LOCK_PAUSE)
         return result
 

@@ -154,10 +154,9 @@ class SyncRunsTestCase(OmieEndToEndTestCase):
             with patch.object(Integration, 'enqueue_sync') as enqueue:
                 Integration.dispatch_due()
             transaction.commit()
-        enqueue.assert_called_once()
-        self.assertEqual(enqueue.call_args.args[1], 'scheduled')
-        self.assertEqual(
-            [i.id for i in enqueue.call_args.args[0]], [self.integration_id])
+        queued = [(sorted(i.id for i in c.args[0]), c.args[1])
+            for c in enqueue.call_args_list if c.args[0]]
+        self.assertEqual(queued, [([self.integration_id], 'scheduled')])
 
     def test_status_is_the_last_finished_run(self):
         "A run that started earlier and ends later leaves the status alone"
