@@ -20,7 +20,7 @@ from novagestao_integrations_base.tests.tools import (
     create_brazilian_company, run_committed)
 from novagestao_omie.tests.tools import SANDBOX_TODAY
 
-from .posting import Poster, create_draft_invoices
+from .posting import Poster, create_draft_invoices, post_invoice
 from .tools import OmieEndToEndTestCase
 
 POSTINGS = 6
@@ -73,10 +73,16 @@ class PostingBesideSyncTestCase(OmieEndToEndTestCase):
             transaction.commit()
         drafts = {}
         for company in [self.company_id, other_company]:
-            drafts[company] = run_committed(
+            context = {'company': company, 'companies': [company]}
+            first, *drafts[company] = run_committed(
                 DB_NAME, lambda: create_draft_invoices(
-                    company, POSTINGS, "Cliente %d" % company),
-                context={'company': company, 'companies': [company]})
+                    company, POSTINGS + 1, "Cliente %d" % company),
+                context=context)
+            # A company at work has posted in the month already: its
+            # journal period exists (Tryton locks the table of journal
+            # periods, shared by every company, to create one).
+            run_committed(DB_NAME, lambda: post_invoice(first),
+                context=context)
 
         outcome = {}
 
