@@ -4,6 +4,7 @@
 from trytond.model import ModelSQL, ModelView, Unique, fields
 
 from .integration import utcnow
+from .sync import entity_selection
 
 
 class Cursor(ModelSQL, ModelView):
@@ -16,7 +17,8 @@ class Cursor(ModelSQL, ModelView):
     integration = fields.Many2One(
         'integration.integration', "Integration", required=True,
         ondelete='CASCADE', readonly=True)
-    entity = fields.Char("Entity", required=True, readonly=True)
+    entity = fields.Selection(
+        'get_entities', "Entity", required=True, readonly=True)
     value = fields.Char("Value", readonly=True)
     updated = fields.DateTime("Updated", readonly=True)
 
@@ -29,6 +31,11 @@ class Cursor(ModelSQL, ModelView):
             ('entity_unique', Unique(t, t.integration, t.entity),
                 'novagestao_integrations_base.msg_cursor_unique'),
             ]
+
+    @classmethod
+    def get_entities(cls):
+        "The entity kinds of the connectors, translated"
+        return entity_selection()
 
     @classmethod
     def get(cls, integration, entity):
