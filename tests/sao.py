@@ -760,23 +760,38 @@ class Walk:
         if client.list_row_count():
             client.open_first_record(entry['name'])
             self.look(entry, 'form')
+            clicked = set()
+            self.click_wizards(entry, clicked)
             for number, label in enumerate(client.notebook_tabs(), 1):
                 self.look(entry, 'tab%02d' % number)
-            model = client.js('__ng.tab().screen.model_name')
-            # our buttons; Tryton's own are Tryton's to test
-            buttons = self.plan['wizard_buttons'].get(model, []) if (
-                entry['ours']) else []
-            for button in client.form_buttons():
-                if button not in buttons:
-                    continue
-                dialogs = client.js('__ng.dialogs().length')
-                client.click_form_button(button)
-                client.wait('__ng.dialogs().length > %d' % dialogs,
-                    'the %s wizard to open' % button)
-                client.screen_ready('the %s wizard' % button, tab=False)
-                self.look(entry, 'button-%s' % button)
-                client.close_dialog('the %s wizard' % button)
+                self.click_wizards(entry, clicked)
         client.close_tabs()
+
+    def click_wizards(self, entry, clicked):
+        """Open and close each button of ours on screen that opens a wizard,
+        once per form"""
+        client = self.client
+        if not entry['ours']:
+            # Tryton's own buttons are Tryton's to test
+            return
+        model = client.js('__ng.tab().screen.model_name')
+        buttons = self.plan['wizard_buttons'].get(model, [])
+        for button in client.form_buttons():
+            if button not in buttons or button in clicked:
+                continue
+            clicked.add(button)
+            dialogs = client.js('__ng.dialogs().length')
+            client.click_form_button(button)
+            client.wait('__ng.dialogs().length > %d' % dialogs,
+                'the %s wizard to open' % button)
+            client.screen_ready('the %s wizard' % button, tab=False)
+            self.look(entry, 'button-%s' % button)
+            client.close_dialog('the %s wizard' % button)
+            # the form reloads the record the wizard worked on: it must not
+            # read as changed by the user
+            client.wait('!__ng.tab().screen.modified()',
+                'the form to be unchanged after the %s wizard' % button,
+                timeout=15)
 
     def copy_docs_screenshots(self, folder):
         "Copy the README's pictures from the walk's screenshots"
