@@ -23,6 +23,9 @@ import urllib.request
 import uuid
 
 
+from novagestao_omie.omie import OmieClient
+from novagestao_omie.omie.sandbox import Sandbox
+
 from . import sao
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -218,6 +221,17 @@ class WebClient:
         sandbox = self.sandbox_url.rstrip('/')
         http_json(sandbox + '/_sandbox/webhook', {'url': url})
         http_json(sandbox + '/_sandbox/ping', {})
+        # a client renamed in Omie: Omie Connect sends its event
+        client = OmieClient(Sandbox.DEFAULT_APP_KEY,
+            Sandbox.DEFAULT_APP_SECRET, base_url=sandbox)
+        party, = client.call('ListarClientes', pagina=1,
+            registros_por_pagina=1)['clientes_cadastro']
+        client.close()
+        http_json(sandbox + '/_sandbox/change', {
+                'entity': 'party', 'id': party['codigo_cliente_omie'],
+                'changes': {
+                    'razao_social': party['razao_social'] + ' (webhook)'},
+                })
         http_json(sandbox + '/_sandbox/flush', {'timeout': 30})
 
     def stop(self):
