@@ -593,11 +593,12 @@ class Client:
         first, maybe empty: the last tab shows them all"""
         if not self.js('__ng.all(".tab-domain .nav-tabs a",'
                 ' __ng.activeTab()).length'):
-            return
+            return False
         self.click('(() => { const links = __ng.all(".tab-domain .nav-tabs a",'
             ' __ng.activeTab()); return links[links.length - 1]; })()',
             'the last tab of %s' % what)
         self.screen_ready(what)
+        return True
 
     def open_first_record(self, what):
         """Open the first row of the active list in its form: a double click,
@@ -755,8 +756,9 @@ class Walk:
             return
         client.screen_ready(entry['name'])
         self.look(entry, 'list')
-        if not client.list_row_count():
-            client.show_all_domains(entry['name'])
+        if not client.list_row_count() and client.show_all_domains(
+                entry['name']):
+            self.look(entry, 'list')
         if client.list_row_count():
             client.open_first_record(entry['name'])
             self.look(entry, 'form')
@@ -781,9 +783,19 @@ class Walk:
                 continue
             clicked.add(button)
             dialogs = client.js('__ng.dialogs().length')
-            client.click_form_button(button)
-            client.wait('__ng.dialogs().length > %d' % dialogs,
-                'the %s wizard to open' % button)
+            # a list above that draws late may move the button under the
+            # pointer: the click is repeated while no wizard opens
+            for attempt in range(3):
+                client.idle('the %s button' % button)
+                client.click_form_button(button)
+                try:
+                    client.wait('__ng.dialogs().length > %d' % dialogs,
+                        'the %s wizard to open' % button,
+                        timeout=15 if attempt < 2 else 30)
+                    break
+                except Timeout:
+                    if attempt == 2:
+                        raise
             client.screen_ready('the %s wizard' % button, tab=False)
             self.look(entry, 'button-%s' % button)
             client.close_dialog('the %s wizard' % button)
