@@ -100,8 +100,17 @@ class RecategoriseTestCase(OmieEndToEndTestCase):
         self.assertNotEqual(state, 'failed')
         return summary
 
-    def run_change_tasks(self, tasks):
-        "Run the queued re-categorisations as Tryton does after the commit"
+    def run_change_tasks(self):
+        """Run the queued re-categorisations as Tryton does after the commit
+
+        They are read from the queue: the ids of the thread's task list may
+        be those of an earlier test's database, whose ids start again."""
+        def pending():
+            Queue = Pool().get('ir.queue')
+            return [t.id for t in Queue.search([('finished_at', '=', None)])
+                if t.data['model'] == 'integration.mapping.change']
+        tasks = run_committed(DB_NAME, pending)
+
         def run(task_id):
             Queue = Pool().get('ir.queue')
             tasks = Queue.search([('id', '=', task_id)])
@@ -174,8 +183,6 @@ class RecategoriseTestCase(OmieEndToEndTestCase):
 
         # new accounts for half of the categories
         with self.transaction() as transaction:
-            # the tasks are the thread's, those queued before too
-            queued = set(transaction.tasks)
             Mapping = Pool().get('integration.mapping')
             new_targets = self.targets(' (new)')
             mappings = Mapping.search([
@@ -186,9 +193,8 @@ class RecategoriseTestCase(OmieEndToEndTestCase):
             for mapping in mappings:
                 mapping.target = new_targets[mapping.external_code]
             Mapping.save(mappings)
-            tasks = [t for t in transaction.tasks if t not in queued]
             transaction.commit()
-        self.run_change_tasks(tasks)
+        self.run_change_tasks()
 
         with self.transaction(readonly=True):
             pool = Pool()
@@ -283,14 +289,12 @@ class RecategoriseTestCase(OmieEndToEndTestCase):
 
         # again: nothing more to move
         with self.transaction() as transaction:
-            queued = set(transaction.tasks)
             Mapping = Pool().get('integration.mapping')
             Mapping.recategorise(Mapping.search([
                         ('integration', '=', self.integration_id),
                         ]))
-            tasks = [t for t in transaction.tasks if t not in queued]
             transaction.commit()
-        self.run_change_tasks(tasks)
+        self.run_change_tasks()
         with self.transaction(readonly=True):
             pool = Pool()
             Change = pool.get('integration.mapping.change')
