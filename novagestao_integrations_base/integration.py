@@ -470,6 +470,7 @@ class Integration(ModelSQL, ModelView):
                 cls._run(integration, run)
                 integration_trigger, user = cls.take_queued_sync(
                     integration)
+            cls.runs_ended(integration)
 
     @classmethod
     def _run(cls, integration, run):
@@ -487,6 +488,11 @@ class Integration(ModelSQL, ModelView):
         else:
             run.finish()
         cls._commit()
+
+    @classmethod
+    def runs_ended(cls, integration):
+        """Called when the integration has no sync to run any more: what
+        waited for its runs may go on (modules extend it)"""
 
     @classmethod
     def queue_sync(cls, integration, trigger):

@@ -204,6 +204,13 @@ class Integration(metaclass=PoolMeta):
         cls.save(integrations)
 
     @classmethod
+    def runs_ended(cls, integration):
+        pool = Pool()
+        Event = pool.get('integration.webhook.event')
+        super().runs_ended(integration)
+        Event.resume_waiting(integration)
+
+    @classmethod
     def by_webhook_token(cls, token):
         """Return the integration that receives webhooks with token, or None
 
@@ -393,6 +400,22 @@ class WebhookEvent(ModelSQL, ModelView):
                 cls.__queue__.process([event])
 
     @classmethod
+    def resume_waiting(cls, integration):
+        """Queue at once the events of integration that waited for its
+        runs to end (see _process), rather than at their next attempt"""
+        now = utcnow()
+        events = cls.search([
+                ('integration', '=', integration.id),
+                ('state', '=', 'pending'),
+                ('next_attempt', '>', now),
+                ('next_attempt', '<=', now + LIVE_RUN_WAIT),
+                ], order=[('received_at', 'ASC'), ('id', 'ASC')])
+        if events:
+            cls.write(events, {'next_attempt': now})
+            with Transaction().set_context(queue_name='integration'):
+                cls.__queue__.process(events[:1])
+
+    @classmethod
     def process(cls, events):
         """Process the due events of the integrations of events, oldest
         first, so that a burst of deliveries is applied in few runs"""
@@ -456,6 +479,8 @@ class WebhookEvent(ModelSQL, ModelView):
             cls.write(list(events), {
                     'state': 'pending',
                     'next_attempt': utcnow() + LIVE_RUN_WAIT,
+                    'result': gettext(
+                        'novagestao_integrations_base.msg_webhook_waits_run'),
                     })
             commit_and_continue()
             return

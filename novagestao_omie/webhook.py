@@ -521,6 +521,8 @@ class WebhookBatch:
         self.sync.commit()
         for movement in movements:
             what, record = done.get(str(movement), (None, None))
+            # the records come from the short transaction that did the work
+            record = record.__class__(record.id) if record else None
             if what is None:
                 message = gettext(
                     'novagestao_omie.msg_webhook_movement_unknown',

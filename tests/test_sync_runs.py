@@ -8,6 +8,8 @@ import json
 from unittest.mock import patch
 
 from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME
+from trytond.worker import run_task
 
 from novagestao_integrations_base.sync import current_process
 from novagestao_omie.omie.sandbox import Sandbox
@@ -177,8 +179,9 @@ class SyncRunsTestCase(OmieEndToEndTestCase):
         self.assertEqual(self.integration_state()[0], 'active')
 
     def test_webhook_batch_waits_for_a_live_run(self):
-        "Webhook events that meet a live run wait without using an attempt"
-        live = self.live_run()
+        """Webhook events that meet a live run wait for it without using an
+        attempt, and are queued as soon as the run ends"""
+        party = min(self.sandbox.store.party_by_id)
         with self.transaction() as transaction:
             Event = Pool().get('integration.webhook.event')
             Integration = Pool().get('integration.integration')
@@ -191,20 +194,44 @@ class SyncRunsTestCase(OmieEndToEndTestCase):
                         'messageId': 'm-1',
                         'topic': 'ClienteFornecedor.Alterado',
                         'appKey': Sandbox.DEFAULT_APP_KEY,
-                        'event': {'codigo_cliente_omie': 1}}),
+                        'event': {'codigo_cliente_omie': party}}),
                 next_attempt=dt.datetime.now() - dt.timedelta(seconds=1))
             event.save()
+            event_id = event.id
             transaction.commit()
-            Event.process([event])
-            transaction.commit()
+        original = OmieSync.run_step
+        during = []
+
+        def run_step(sync, step, *args):
+            if not during:
+                # the webhook's task runs while the sync is live
+                Event = Pool().get('integration.webhook.event')
+                Event.process([Event(event_id)])
+                event = Event(event_id)
+                during.append((event.state, event.attempts,
+                        event.next_attempt > dt.datetime.now(),
+                        bool(event.result)))
+            return original(sync, step, *args)
+        with patch.object(OmieSync, 'run_step', run_step):
+            self.sync()
+        self.assertEqual(during, [('pending', 0, True, True)])
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Event = pool.get('integration.webhook.event')
+            Queue = pool.get('ir.queue')
+            event = Event(event_id)
+            self.assertEqual(event.state, 'pending')
+            self.assertLessEqual(event.next_attempt, dt.datetime.now())
+            tasks = [t.id for t in Queue.search([('dequeued_at', '=', None)])
+                if t.data.get('model') == 'integration.webhook.event']
+        self.assertEqual(len(tasks), 1)
+        run_task(DB_NAME, tasks[0])
         with self.transaction(readonly=True):
             Event = Pool().get('integration.webhook.event')
-            event = Event(event.id)
-            self.assertEqual(event.state, 'pending')
-            self.assertEqual(event.attempts, 0)
-            self.assertGreater(event.next_attempt, dt.datetime.now())
-        self.assertEqual(self.runs(), [('manual', 'running')])
-        self.end_run(live)
+            event = Event(event_id)
+            self.assertEqual(
+                (event.state, event.attempts), ('done', 0), event.error)
+            self.assertEqual(event.run.trigger, 'webhook')
 
     # a step's outage
 
