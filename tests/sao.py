@@ -783,14 +783,23 @@ class Walk:
                 continue
             clicked.add(button)
             dialogs = client.js('__ng.dialogs().length')
+            opened = '__ng.dialogs().length > %d' % dialogs
             # a list above that draws late may move the button under the
-            # pointer: the click is repeated while no wizard opens
+            # pointer: the click is repeated while no wizard opens, but
+            # never while sao still works on the click before (a wizard
+            # doing its work on a busy server), which would land on the
+            # form reloaded beside it
             for attempt in range(3):
-                client.idle('the %s button' % button)
+                client.idle('the %s button' % button, timeout=180)
+                if client.js(opened):
+                    break
                 client.click_form_button(button)
                 try:
-                    client.wait('__ng.dialogs().length > %d' % dialogs,
-                        'the %s wizard to open' % button,
+                    client.wait(opened + ' || __ng.busy()'
+                        ' || __ng.processing()',
+                        'the %s wizard to start' % button, timeout=5)
+                    client.idle('the %s wizard' % button, timeout=180)
+                    client.wait(opened, 'the %s wizard to open' % button,
                         timeout=15 if attempt < 2 else 30)
                     break
                 except Timeout:
