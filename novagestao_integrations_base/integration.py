@@ -470,7 +470,8 @@ class Integration(ModelSQL, ModelView):
                 cls._run(integration, run)
                 integration_trigger, user = cls.take_queued_sync(
                     integration)
-            cls.runs_ended(integration)
+                if not integration_trigger:
+                    cls.runs_ended(integration)
 
     @classmethod
     def _run(cls, integration, run):

@@ -517,12 +517,17 @@ class WebhookEvent(ModelSQL, ModelView):
                 # not a failure: the remote system asks to call later
                 values.update({
                         'state': 'pending', 'error': outcome[1],
+                        'result': None,
                         'next_attempt': now + dt.timedelta(
                             seconds=outcome[2] or 0),
                         })
             else:
                 attempts = event.attempts + 1
-                values.update({'attempts': attempts, 'error': outcome[1]})
+                # what the event waited for is over: its error says why now
+                values.update({
+                        'attempts': attempts, 'error': outcome[1],
+                        'result': None,
+                        })
                 wait = outcome[2] if state == 'retry' else None
                 if state == 'failed' or attempts >= MAX_ATTEMPTS:
                     values.update({'state': 'failed', 'next_attempt': None})
