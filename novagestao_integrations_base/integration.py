@@ -117,6 +117,11 @@ class Integration(ModelSQL, ModelView):
         fields.Float("Progress", digits=(1, 4)), 'get_live_run')
     live_run_step = fields.Function(
         fields.Char("Current Step"), 'get_live_run')
+    last_run = fields.Function(
+        fields.Many2One('integration.sync.run', "Last Sync Run",
+            help="The latest sync run; the whole history opens from Sync "
+            "History."),
+        'get_last_run')
     runs = fields.One2Many(
         'integration.sync.run', 'integration', "Sync History", readonly=True,
         order=[('start', 'DESC'), ('id', 'DESC')])
@@ -235,6 +240,17 @@ class Integration(ModelSQL, ModelView):
                 result['live_run_progress'][integration] = run.progress
             if 'live_run_step' in names:
                 result['live_run_step'][integration] = run.current_step
+        return result
+
+    @classmethod
+    def get_last_run(cls, integrations, name):
+        pool = Pool()
+        Run = pool.get('integration.sync.run')
+        result = {}
+        for integration in integrations:
+            runs = Run.search([('integration', '=', integration.id)],
+                order=[('start', 'DESC'), ('id', 'DESC')], limit=1)
+            result[integration.id] = runs[0].id if runs else None
         return result
 
     def local_time(self, value):

@@ -265,7 +265,10 @@ class SyncRun(ModelSQL, ModelView):
         return format_duration(self.duration)
 
     def get_rec_name(self, name):
-        return '%s @ %s' % (self.integration.rec_name, self.start)
+        # as people read it: the company's time, dd/mm/aaaa
+        start = self.integration.local_time(self.start).strftime(
+            '%d/%m/%Y %H:%M:%S') if self.start else ''
+        return '%s @ %s' % (self.integration.rec_name, start)
 
     @classmethod
     def start_run(cls, integration, trigger, user=None):

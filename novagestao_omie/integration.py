@@ -139,6 +139,14 @@ class Integration(metaclass=PoolMeta):
             self.omie_company_name = self.omie_company_cnpj = None
             self.save()
 
+    def omie_credentials_changed(self, values):
+        """Whether writing values changes the credentials: a form saved
+        with the key and address it shows changes nothing (the placeholder
+        of the secret is dropped before, so a secret written is a new one)"""
+        return (bool(values.get('omie_app_secret'))
+            or any(f in values and not _same(values[f], getattr(self, f))
+                for f in ['omie_app_key', 'omie_base_url']))
+
     @classmethod
     def check_modification(
             cls, mode, integrations, values=None, external=False):
@@ -150,12 +158,17 @@ class Integration(metaclass=PoolMeta):
                 and values.keys() & CREDENTIAL_FIELDS):
             changed = [i for i in integrations if i.connector == 'omie'
                 and any(getattr(i, f) for f in CREDENTIAL_FIELDS
-                    if f != 'omie_base_url')]
+                    if f != 'omie_base_url')
+                and i.omie_credentials_changed(values)]
             if changed:
                 warning_name = Warning.format('omie_credentials', changed)
                 if Warning.check(warning_name):
                     raise OmieCredentialWarning(warning_name, gettext(
                             'novagestao_omie.msg_credentials_modified'))
+
+
+def _same(value, current):
+    return (value or None) == (current or None)
 
 
 def describe_omie_error(exception, base_url=None):

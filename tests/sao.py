@@ -814,6 +814,34 @@ class Walk:
                 'the form to be unchanged after the %s wizard' % button,
                 timeout=15)
 
+    def popup_buttons(self, xml_id, page, field):
+        """The footer buttons of the pop-up that the Many2One field opens,
+        on the page of the first record of the menu entry"""
+        client = self.client
+        entry = next(m for m in self.plan['menus'] if m['xml_id'] == xml_id)
+        client.open_menu(entry['path'])
+        client.screen_ready(entry['name'])
+        client.open_first_record(entry['name'])
+        for label in client.notebook_tabs():
+            if label == page:
+                break
+        else:
+            self.client.fail('%s has no %s page' % (entry['name'], page))
+        client.click(
+            '(() => { const input = __ng.all(%s, __ng.activeTab())[0];'
+            ' return input && input.closest(".form-many2one")'
+            '.querySelector(".icon-primary button"); })()'
+            % json.dumps('input[name="%s"]' % field),
+            'the open button of %s' % field)
+        client.wait('__ng.dialogs().length', 'the pop-up of %s' % field)
+        client.screen_ready('the pop-up of %s' % field, tab=False)
+        self.look(entry, 'popup-%s' % field)
+        buttons = client.js('__ng.all(".modal-footer button",'
+            ' __ng.topDialog()).map(b => __ng.text(b))')
+        client.close_dialog('the pop-up of %s' % field)
+        client.close_tabs()
+        return buttons
+
     def copy_docs_screenshots(self, folder):
         "Copy the README's pictures from the walk's screenshots"
         for screen, name in DOCS_SCREENSHOTS.items():

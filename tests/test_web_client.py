@@ -34,6 +34,8 @@ SAO_ROOT = os.path.join(VAR, 'sao', 'package')
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 BIN = os.path.dirname(sys.executable)
 DOCS = os.path.join(ROOT, 'docs')
+# sao's own strings reworded in Brazilian Portuguese by ./setup/sao
+SAO_PT_BR = os.path.join(ROOT, 'setup', 'data', 'sao-pt_BR.json')
 
 
 def free_port():
@@ -272,6 +274,16 @@ class WebClientTestCase(unittest.TestCase):
             walk = sao.Walk(client, server.plan, server.url,
                 server.database, server.shots)
             problems = walk.run()
+            # a record nobody edits opens read-only: the last sync run,
+            # from the History page of the integration
+            run_buttons = walk.popup_buttons(
+                'novagestao_integrations_base.menu_integration_form',
+                'Histórico', 'last_run')
+            with open(SAO_PT_BR, encoding='utf-8') as file:
+                brazilian = json.load(file)
+            # what the served web client says, in the user's language
+            spoken = {msgid: client.js('Sao.i18n.gettext(%s)'
+                    % json.dumps(msgid)) for msgid in brazilian}
         ours = [m for m in server.plan['menus'] if m['ours']]
         self.assertGreaterEqual(len(ours), 8, server.plan['menus'])
         self.assertEqual(problems, [],
@@ -279,5 +291,7 @@ class WebClientTestCase(unittest.TestCase):
             % (server.shots, server.trytond_log, tail(server.trytond_log)))
         for entry in server.plan['menus']:
             self.assertIn(entry['xml_id'] + '-list', walk.screens)
+        self.assertEqual(spoken, brazilian)
+        self.assertEqual(run_buttons, ['Fechar'])
         if os.environ.get('NOVAGESTAO_DOCS_SCREENSHOTS'):
             walk.copy_docs_screenshots(DOCS)

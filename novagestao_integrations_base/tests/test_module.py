@@ -331,6 +331,16 @@ class IntegrationsBaseRunTestCase(DBTestCase):
         self.assertEqual((status, last_error, state), ('active', None, 'done'))
         self.assertEqual(progress, 1)
         self.assertIsNotNone(end)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            Integration = Pool().get('integration.integration')
+            integration = Integration(self.integration_id)
+            run = integration.runs[0]
+            # the start as people read it, in the company's time
+            self.assertEqual(integration.last_run, run)
+            self.assertEqual(run.rec_name, '%s @ %s' % (
+                    integration.rec_name,
+                    integration.local_time(run.start).strftime(
+                        '%d/%m/%Y %H:%M:%S')))
 
     def test_failure_sets_error_and_recovery_sets_active(self):
         def fail(integration, run):

@@ -200,5 +200,19 @@ class OmieSecretTestCase(DBTestCase):
             self.assertIn("changing the Omie credentials",
                 cm.exception.message)
 
+    def test_credentials_saved_unchanged_ask_nothing(self):
+        "A form saved with the credentials it shows does not warn"
+        with Transaction().start(DB_NAME, self.admin_id) as transaction:
+            Integration = Pool().get('integration.integration')
+            with transaction.set_context(_check_access=True):
+                shown, = Integration.read([self.integration_id], [
+                        'omie_app_key', 'omie_app_secret', 'omie_base_url'])
+                del shown['id']
+                Integration.write(
+                    [Integration(self.integration_id)], shown)
+                with self.assertRaises(UserWarning):
+                    Integration.write([Integration(self.integration_id)],
+                        dict(shown, omie_app_secret='another secret'))
+
 
 del ModuleTestCase
