@@ -7,9 +7,10 @@ Each settlement is one posted payment move on the invoice, booked against
 the clearing account of its Omie bank account ("settlements to clear"): the
 money reaches the bank account itself when the bank statement with the same
 movement is posted (see movement.py), which clears the line.  Interest and
-fines (juros, multa) go to a financial revenue or expense account and
-discounts (desconto) are written off to the opposite one, so the invoice is
-settled for exactly what Omie settled."""
+fines (juros, multa) go to a financial revenue or expense account,
+discounts (desconto) are written off to the opposite one and the bank fee
+(tarifa) to the bank fees account, so the invoice is settled for exactly what
+Omie settled and the clearing account holds what the bank account moved."""
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -60,7 +61,8 @@ class OmieAccounts:
     """The accounts and payment methods the connector keeps per integration:
     a clearing account and a payment method per Omie bank account, a
     financial revenue and a financial expense account for interest, fines
-    and discounts, and a transit account for transfers between accounts.
+    and discounts, an expense account for bank fees, and a transit account
+    for transfers between accounts.
 
     They are created the first time they are needed, next to similar
     accounts of the chart, and bound to the integration so users may rename
@@ -148,6 +150,16 @@ class OmieAccounts:
             self._sibling([('type.%s' % side, '=', True)]),
             gettext('novagestao_omie.msg_financial_%s_name' % side))
         return self._bind(ACCOUNT_KIND, external_id, account)
+
+    def bank_fee(self):
+        "The expense account of the bank fees (tarifa) charged on settlements"
+        account = self._bound(ACCOUNT_KIND, 'bank_fee')
+        if account:
+            return account
+        account = self._create_account_beside(
+            self.financial('expense'),
+            gettext('novagestao_omie.msg_bank_fee_account_name'))
+        return self._bind(ACCOUNT_KIND, 'bank_fee', account)
 
     def transfer(self, bank_account_id):
         "The transit account of the transfers between bank accounts"
@@ -385,7 +397,8 @@ class Move(metaclass=PoolMeta):
         It is the move of invoice.pay_invoice: the payment line on the
         invoice's account and its counterpart on the payment method's
         account, in the method's journal, with lines for interest and fines
-        (juros, multa) on top and discounts (desconto) off."""
+        (juros, multa) on top, discounts (desconto) off and the bank fee
+        (tarifa) on its own account."""
         pool = Pool()
         Line = pool.get('account.move.line')
         Period = pool.get('account.period')
@@ -401,11 +414,16 @@ class Move(metaclass=PoolMeta):
                 account=account, debit=debit, credit=credit,
                 party=party if account.party_required else None)
 
+        # the bank fee (tarifa) is withheld from what a receipt brings to the
+        # bank account and added to what a payment takes from it
+        fee = settlement.fee if out else -settlement.fee
         lines = [
             line(invoice.account, -principal, invoice.party),
             line(method.debit_account if out else method.credit_account,
-                settlement.amount),
+                settlement.amount - fee),
             ]
+        if fee:
+            lines.append(line(accounts.bank_fee(), fee))
         extra = settlement.interest + settlement.fine
         if extra:
             lines.append(line(

@@ -9,6 +9,7 @@ back older data, and the importers of the sync apply it.  The events of a
 batch that name the same record are read once, as Omie refuses to be asked
 the same thing twice within a minute; when it refuses anyway the events
 wait the time Omie asks for."""
+import hashlib
 import hmac
 import json
 import logging
@@ -54,7 +55,9 @@ EVENT_KEYS = {
     'receivable': ['codigo_lancamento_omie'],
     'bank_account': ['nCodCC', 'codigo_conta_corrente'],
     'category': ['codigo'],
-    'nf': ['nIdNF', 'nCodNF'],
+    # Omie Connect sends id_nf (ListarNF's nIdNF); the links it sends to
+    # the XML and DANFE are never fetched
+    'nf': ['id_nf'],
     'movement': ['nCodLanc'],
     }
 # The order in which the records of a batch are applied: what a record
@@ -75,6 +78,14 @@ def is_identifier(value, limit):
     printable and without surrounding spaces, as Omie's ids and topics are"""
     return (isinstance(value, str) and 0 < len(value) <= limit
         and value == value.strip() and value.isprintable())
+
+
+def body_id(payload):
+    "The id of a delivery without messageId: a hash of its whole body"
+    body = json.dumps(payload, sort_keys=True, ensure_ascii=False,
+        separators=(',', ':'))
+    return 'sha256:' + hashlib.sha256(
+        body.encode('utf-8', 'surrogatepass')).hexdigest()
 
 
 def author_of(author):
@@ -141,15 +152,22 @@ class Integration(metaclass=PoolMeta):
                 app_key.encode('utf-8'),
                 str(self.omie_app_key or '').encode('utf-8')):
             raise PermissionError
-        missing = [k for k in ['messageId', 'topic', 'event']
+        missing = [k for k in ['topic', 'event']
             if payload.get(k) in (None, '')]
         if missing:
             raise WebhookInputError(gettext(
                     'novagestao_omie.msg_webhook_missing_keys',
                     keys=', '.join(missing)))
-        for key, limit in [('messageId', MESSAGE_ID_SIZE),
-                ('topic', TOPIC_SIZE)]:
-            if not is_identifier(payload[key], limit):
+        message_id = payload.get('messageId')
+        if message_id in (None, ''):
+            # Omie documents the key, but an authenticated delivery without
+            # it is Omie's change all the same: its body identifies it, so a
+            # redelivery is still recognised
+            message_id = body_id(payload)
+        for key, value, limit in [
+                ('messageId', message_id, MESSAGE_ID_SIZE),
+                ('topic', payload['topic'], TOPIC_SIZE)]:
+            if not is_identifier(value, limit):
                 raise WebhookInputError(gettext(
                         'novagestao_omie.msg_webhook_bad_identifier',
                         key=key, limit=limit))
@@ -158,7 +176,7 @@ class Integration(metaclass=PoolMeta):
                     'novagestao_omie.msg_webhook_bad_event',
                     topic=payload['topic']))
         return {
-            'message_id': payload['messageId'],
+            'message_id': message_id,
             'topic': payload['topic'],
             'author': author_of(payload.get('author')),
             }

@@ -10,7 +10,6 @@ import uuid
 
 from trytond.pool import Pool
 
-from novagestao_omie.omie.sandbox import Sandbox
 from novagestao_omie.routes import MAX_BODY
 from novagestao_omie.webhook import MESSAGE_ID_SIZE, TOPIC_SIZE, is_identifier
 
@@ -91,7 +90,6 @@ class RouteTestCase(RouteCase):
             ('topic of 201', body(topic='T' * (TOPIC_SIZE + 1)), JSON, 400),
             ('messageId with a trailing space', body(messageId='abc '), JSON,
                 400),
-            ('empty messageId', body(messageId=''), JSON, 400),
             ('event a string', body(event='x'), JSON, 400),
             ('event a number', body(event=3), JSON, 400),
             ('latin1', body(topic='Categoria.Alterada').encode('utf-8'),
@@ -162,6 +160,29 @@ class RouteTestCase(RouteCase):
             data = self.check_answer(self.post(self.message(
                         topic, {}, messageId=message_id)), {200})
             self.assertEqual(data, {'status': 'duplicate'})
+
+    def test_delivery_without_message_id_is_kept_once(self):
+        "Omie's event without messageId is taken, its body identifies it"
+        topic = 'VendaProduto.Incluida'
+        first = self.message(topic, {'codigo_pedido': 1})
+        del first['messageId']
+        empty = self.message(topic, {'codigo_pedido': 2}, messageId='')
+        for payload in [first, empty]:
+            data = self.check_answer(self.post(payload), {200})
+            self.assertNotEqual(data['status'], 'duplicate', data)
+        # delivered again, even with its keys in another order: a duplicate
+        again = json.dumps(dict(reversed(list(first.items()))))
+        data = self.check_answer(self.post(again), {200})
+        self.assertEqual(data, {'status': 'duplicate'})
+        events = [e for e in self.events() if e[1] != 'rejected']
+        self.assertEqual(len(events), 2, events)
+        for event in events:
+            self.assertRegex(event[2], r'^sha256:[0-9a-f]{64}$')
+            self.assertTrue(is_identifier(event[2], MESSAGE_ID_SIZE))
+        self.assertNotEqual(events[0][2], events[1][2])
+        # an id that is there but not a string is still refused
+        self.check_answer(self.post(self.message(
+                    topic, {}, messageId=7)), {400})
 
     def test_fuzzed_bodies(self):
         """A bounded, seeded fuzz: no 5xx, no HTML, every rejection

@@ -189,9 +189,11 @@ class WebhookTestCase(WebhookCase):
             (b'\xff\xfe', 'application/json', 'JSON', 400),
             (json.dumps(self.message('X', {})), 'text/plain', 'text/plain',
                 415),
-            (json.dumps({'topic': 'ClienteFornecedor.Alterado',
-                        'event': {}, 'appKey': Sandbox.DEFAULT_APP_KEY}),
-                'application/json', 'messageId', 400),
+            # without messageId an event is still Omie's; without its
+            # topic it cannot be applied
+            (json.dumps({'messageId': str(uuid.uuid4()), 'event': {},
+                        'appKey': Sandbox.DEFAULT_APP_KEY}),
+                'application/json', 'topic', 400),
             (b'{"a": "' + b'x' * MAX_BODY + b'"}', 'application/json',
                 str(MAX_BODY), 413),
             ]
@@ -353,6 +355,57 @@ class WebhookTestCase(WebhookCase):
 
         # the next scheduled sync agrees and changes nothing
         state, summary, _ = self.sync()
+        self.assertEqual(
+            sum(c['created'] + c['updated'] for c in summary.values()), 0,
+            summary)
+
+    def test_settlement_bank_fee(self):
+        "A settlement's tarifa is booked as a bank fee, both ways"
+        self.map_categories()
+        self.sync()
+        server = self.serve_sandbox_deliveries()
+        self.addCleanup(server.server_close)
+        client = self.omie_client()
+        today = records.format_date(self.sandbox.store.today())
+        self.sandbox.configure(settlement_fee=2.5)
+        fee = Decimal('2.50')
+        moved = {}
+        for kind, call in [('CR', 'LancarRecebimento'),
+                ('CP', 'LancarPagamento')]:
+            title = self.open_title(kind)
+            value = records.parse_decimal(title.value)
+            client.call(call, codigo_lancamento=title.id,
+                codigo_conta_corrente=title.account, valor=float(value),
+                data=today)
+            # the bank fee is withheld from a receipt, added to a payment
+            moved[title.id] = (value, value - fee if kind == 'CR'
+                else value + fee)
+        self.pump(server)
+        self.assertEqual([e[1] for e in self.events()], ['done', 'done'],
+            self.events())
+        with self.transaction(readonly=True):
+            Binding = Pool().get('integration.binding')
+            fee_account, = [b.record for b in Binding.search([
+                        ('integration', '=', self.integration_id),
+                        ('kind', '=', 'account'),
+                        ('external_id', '=', 'bank_fee')])]
+            self.assertEqual(fee_account.type.expense, True)
+            invoices = self.invoices_by_title()
+            for title_id, (value, bank) in moved.items():
+                invoice = invoices[title_id]
+                self.assertEqual(invoice.state, 'paid')
+                self.assertEqual(invoice.total_amount, value)
+                payment, = invoice.payment_lines
+                lines = payment.move.lines
+                fees = [l for l in lines if l.account == fee_account]
+                self.assertEqual([(l.debit, l.credit) for l in fees],
+                    [(fee, 0)])
+                clearing = [l for l in lines if l != payment
+                    and l.account != fee_account]
+                self.assertEqual(
+                    [abs(l.debit - l.credit) for l in clearing], [bank])
+        # the list of settlements reads the same fee: nothing changes
+        summary = self.sync()[1]
         self.assertEqual(
             sum(c['created'] + c['updated'] for c in summary.values()), 0,
             summary)

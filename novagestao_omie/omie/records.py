@@ -912,16 +912,17 @@ class Settlement(_Record):
                     value = summary.get(key)
                 return parse_decimal(value, key)
 
-            amount = _optional_decimal(details.get('nValorMovCC'),
-                'nValorMovCC')
-            if not amount:
-                amount = parse_decimal(summary.get('nValPago'), 'nValPago')
+            kind = ('payable' if _text(details.get('cNatureza')).upper()
+                == 'P' else 'receivable')
+            amount, fee = _listed_settlement_amounts(kind,
+                _optional_decimal(details.get('nValorMovCC'), 'nValorMovCC'),
+                _optional_decimal(summary.get('nValPago'), 'nValPago'),
+                _optional_decimal(summary.get('nValLiquido'), 'nValLiquido'))
             title = parse_id(details.get('nCodTitulo'), 'nCodTitulo')
             return cls(
                 omie_id=omie_id,
                 integration_code=_text(details.get('cCodIntBaixa')),
-                kind=('payable' if _text(details.get('cNatureza')).upper()
-                    == 'P' else 'receivable'),
+                kind=kind,
                 title_omie_id=title,
                 title_omie_ids=(title,) if title else (),
                 party_omie_id=parse_id(details.get('nCodCliente'),
@@ -935,7 +936,7 @@ class Settlement(_Record):
                 interest=money('nJuros'),
                 fine=money('nMulta'),
                 discount=money('nDesconto'),
-                fee=ZERO,
+                fee=fee,
                 observation='',
                 reconciled_date=parse_date(details.get('dDtConcilia'),
                     'dDtConcilia'),
@@ -985,6 +986,24 @@ class Settlement(_Record):
                 reconciled_date=None,
                 raw=item,
                 )
+
+
+def _listed_settlement_amounts(kind, moved, paid, net):
+    """(amount paid, bank fee) of a settlement read from ListarMovimentos
+
+    nValorMovCC is what the bank account moved and the summary's nValPago
+    what the title was paid.  When the summary is the settlement's own (its
+    nValLiquido is that same movement), a difference is the bank fee
+    (tarifa): withheld from a receipt, added to a payment.  Otherwise the
+    movement alone is the amount, as when the summary is the whole title's."""
+    if not moved:
+        return (paid or ZERO), ZERO
+    if paid and net is not None and abs(net) == abs(moved):
+        fee = (paid - abs(moved) if kind == 'receivable'
+            else abs(moved) - paid)
+        if ZERO < fee < paid:
+            return paid, fee
+    return moved, ZERO
 
 
 def settlements_from_webhook(payload, topic=None):

@@ -420,6 +420,28 @@ class SettlementTest(unittest.TestCase):
         self.assertIsNone(Settlement.from_movement({'detalhes': {
                         'nCodTitulo': 1, 'nCodBaixa': 0}}))
 
+    def test_from_movement_bank_fee(self):
+        "A settlement's own summary tells its bank fee (tarifa)"
+        def movement(nature, moved, paid, net):
+            return {'detalhes': {'nCodTitulo': 1, 'cNatureza': nature,
+                    'nCodBaixa': 2, 'dDtPagamento': '20/07/2024',
+                    'nValorMovCC': moved},
+                'resumo': {'nValPago': paid, 'nValLiquido': net}}
+        for nature, moved, paid, net, amount, fee in [
+                ('R', 97.5, 100.0, 97.5, '100.00', '2.50'),
+                ('P', 102.5, 100.0, 102.5, '100.00', '2.50'),
+                ('R', 100.0, 100.0, 100.0, '100.00', '0.00'),
+                # a summary of the whole title: the movement alone counts
+                ('R', 40.0, 100.0, 100.0, '40.00', '0.00'),
+                # a fee that would be more than what was paid is no fee
+                ('P', 250.0, 100.0, 250.0, '250.00', '0.00'),
+                ]:
+            with self.subTest(nature=nature, moved=moved, paid=paid):
+                settlement = Settlement.from_movement(
+                    movement(nature, moved, paid, net))
+                self.assertEqual((settlement.amount, settlement.fee),
+                    (Decimal(amount), Decimal(fee)))
+
     def test_from_webhook(self):
         delivery = {'messageId': 'x', 'topic':
             'Financas.ContaReceber.BaixaRealizada', 'event': [{

@@ -463,6 +463,20 @@ class FilterTest(SandboxCase):
         for record in records:
             self.assertEqual(record['info']['dAlt'], '21/11/2026')
 
+    def test_alteration_window_finds_what_dalt_displays(self):
+        "A record never altered shows dAlt = dInc and is found by it"
+        never = next(p for p in self.data.payables
+            if (p['info']['dAlt'], p['info']['hAlt'])
+            == (p['info']['dInc'], p['info']['hInc']))
+        day = never['info']['dAlt']
+        records = self.walk('financas/contapagar/', 'ListarContasPagar',
+            'conta_pagar_cadastro', filtrar_por_data_de=day,
+            filtrar_por_data_ate=day, filtrar_apenas_alteracao='S')
+        self.assertIn(never['codigo_lancamento_omie'],
+            [r['codigo_lancamento_omie'] for r in records])
+        for record in records:
+            self.assertEqual(record['info']['dAlt'], day)
+
     def test_status_account_and_client_filters(self):
         overdue = self.walk('financas/contapagar/', 'ListarContasPagar',
             'conta_pagar_cadastro', filtrar_por_status='ATRASADO')
@@ -551,6 +565,13 @@ class FilterTest(SandboxCase):
             'categoria_cadastro')
         self.assertEqual(len(everything), len(self.data.categories))
         self.assertTrue(30 <= len(everything) <= 45)
+        # Omie's codes are dotted (1.01, 1.01.02); a row's parent is listed
+        codes = {c['codigo'] for c in everything}
+        for category in everything:
+            self.assertRegex(category['codigo'], r'^\d+\.\d\d(\.\d\d)*$')
+            parent = category['categoria_superior']
+            self.assertTrue(not parent or parent in codes, category)
+            self.assertEqual(bool(parent), category['codigo'].count('.') > 1)
 
     def test_settlements_through_movements_and_statement(self):
         settlements = self.walk('financas/mf/', 'ListarMovimentos',
@@ -1078,6 +1099,24 @@ class WebhookTest(SandboxCase):
         self.assertIsInstance(bodies[1]['event'], list)
         self.assertEqual(bodies[1]['event'][0]['codigo_baixa'],
             baixas[0]['detalhes']['nCodBaixa'])
+
+    def test_nf_events_carry_what_omie_connect_sends(self):
+        nf = next(n for n in self.data.invoices if not n['ide']['dCan'])
+        self.sandbox.change('invoice', nf['compl']['nIdNF'], cancelar=True)
+        body, = self.delivered()
+        self.assertEqual(body['topic'], 'NFe.NotaCancelada')
+        event = body['event']
+        self.assertEqual(set(event), {'id_nf', 'id_pedido', 'numero_nf',
+            'nfe_chave', 'data_emis', 'hora_emis', 'empresa_cnpj',
+            'nfe_xml', 'nfe_danfe', 'acao'})
+        self.assertEqual(event['id_nf'], nf['compl']['nIdNF'])
+        self.assertEqual(event['nfe_chave'], nf['compl']['cChaveNFe'])
+        self.assertEqual(len(event['nfe_chave']), 44)
+        self.assertEqual(event['numero_nf'], nf['ide']['nNF'])
+        self.assertRegex(event['data_emis'],
+            r'^\d{4}-\d\d-\d\dT00:00:00-03:00$')
+        self.assertEqual(event['empresa_cnpj'], self.data.company['cnpj'])
+        self.assertTrue(event['nfe_xml'].startswith('https://'))
 
     def test_retries_then_dead_letter(self):
         self.receiver.status = 503

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from . import faults, shapes
 from .formats import (digits, format_date, is_yes, local_stamp, money,
     parse_date, parse_time, stamp_of)
-from .store import CENT
+from .store import CENT, bank_moved
 
 SNAKE = ('pagina', 'registros_por_pagina', 'total_de_paginas', 'registros',
     'total_de_registros')
@@ -163,9 +163,9 @@ def change_window(params, with_hours=False):
     if only_inc and not only_alt:
         return lambda inc, alt: lo <= inc <= hi
     if only_alt and not only_inc:
-        # "Alteration" means changed after creation; dAlt == dInc is a
-        # record nobody touched since it was included.
-        return lambda inc, alt: lo <= alt <= hi and alt != inc
+        # What a record displays is what the filter finds it by: a record
+        # never altered shows its inclusion as dAlt, and is found by it.
+        return lambda inc, alt: lo <= alt <= hi
     return lambda inc, alt: lo <= inc <= hi or lo <= alt <= hi
 
 
@@ -751,7 +751,8 @@ def _register_titles(path, kind, prefix, fields, type_record, list_type,
 
     @register(path, settle_call, settle_type, settle_params, write=True)
     def lancar(ctx, params):
-        settlement, row = ctx.store.settle(kind, params)
+        settlement, row = ctx.store.settle(kind, params,
+            fee=ctx.settings.settlement_fee)
         return settle_response(settlement, row)
 
     @register(path, cancel_call, cancel_type,
@@ -1027,7 +1028,8 @@ def render_mf(ctx, item, with_cad):
         detalhes.update({
             'dDtPagamento': s['data'], 'nCodCC': s['codigo_conta_corrente'],
             'cOrigem': 'BAXR' if row.receivable else 'BAXP',
-            'nCodMovCC': s['codigo_movimento_cc'], 'nValorMovCC': s['valor'],
+            'nCodMovCC': s['codigo_movimento_cc'],
+            'nValorMovCC': bank_moved(s),
             'nDesconto': s['desconto'], 'nJuros': s['juros'],
             'nMulta': s['multa'], 'nCodBaixa': s['codigo_baixa'],
             'dDtCredito': s['data'],
@@ -1037,7 +1039,7 @@ def render_mf(ctx, item, with_cad):
             'cLiquidado': 'S' if closed else 'N',
             'nValPago': s['valor'], 'nValAberto': row.open_amount,
             'nDesconto': s['desconto'], 'nJuros': s['juros'],
-            'nMulta': s['multa'], 'nValLiquido': s['valor'],
+            'nMulta': s['multa'], 'nValLiquido': bank_moved(s),
         }
     if with_cad:
         detalhes.update(_cad_fields(info))
@@ -1115,7 +1117,7 @@ def settlement_as_entry(store, s):
         'cCodIntLanc': s.get('codigo_baixa_integracao', ''),
         'nCodAgrup': 0,
         'cabecalho': {'nCodCC': s['codigo_conta_corrente'],
-            'dDtLanc': s['data'], 'nValorLanc': s['valor']},
+            'dDtLanc': s['data'], 'nValorLanc': bank_moved(s)},
         'detalhes': {'cCodCateg': rec.get('codigo_categoria', ''),
             'aCodCateg': [], 'cTipo': rec.get('codigo_tipo_documento', ''),
             'cNumDoc': rec.get('numero_documento', ''),
@@ -1356,7 +1358,7 @@ def _entry_statement_row(store, kind, obj):
         title = store.title_by_id.get(obj['codigo_lancamento'])
         rec = title.rec if title is not None else {}
         nature = obj['natureza']
-        value = obj['valor']
+        value = bank_moved(obj)
         party_id = rec.get('codigo_cliente_fornecedor', 0)
         category = rec.get('codigo_categoria', '')
         row.update({
@@ -1442,7 +1444,7 @@ def build_statement(ctx, account, start, end, only_balance):
         nature = obj['diversos']['cNatureza'] if kind == 'M' \
             else obj['natureza']
         value = obj['cabecalho']['nValorLanc'] if kind == 'M' \
-            else obj['valor']
+            else bank_moved(obj)
         signed = value if nature == 'R' else -value
         conciliation = obj['diversos'].get('dDtConc') if kind == 'M' \
             else obj.get('data_conciliacao')

@@ -29,8 +29,9 @@ APP_NAME = 'novagestao'
 # (codigo, descricao, kind, dre code, dre description)
 #   kind: 'R' revenue, 'D' expense, 'T' transfer; a code with children is a
 #   group (totalizadora).  Codes ending in '*' are inactive categories.
+#   Omie's codes are always dotted: its top rows are groups such as 1.01 or
+#   0.01, with no bare '1' or '2' above them.
 CATEGORY_TREE = [
-    ('1', 'Receitas', 'R', '', ''),
     ('1.01', 'Receitas Diretas', 'R', '1.01', 'Receita Bruta de Vendas e Serviços'),
     ('1.01.01', 'Vendas de Mercadorias', 'R', '1.01', 'Receita Bruta de Vendas e Serviços'),
     ('1.01.02', 'Prestação de Serviços', 'R', '1.01', 'Receita Bruta de Vendas e Serviços'),
@@ -42,7 +43,6 @@ CATEGORY_TREE = [
     ('1.03', 'Outras Receitas', 'R', '5.01', 'Outras Receitas Operacionais'),
     ('1.03.01', 'Reembolsos de Despesas', 'R', '5.01', 'Outras Receitas Operacionais'),
     ('1.03.02', 'Venda de Ativo Imobilizado', 'R', '5.01', 'Outras Receitas Operacionais'),
-    ('2', 'Despesas', 'D', '', ''),
     ('2.01', 'Despesas com Pessoal', 'D', '3.02', 'Despesas com Pessoal'),
     ('2.01.01', 'Salários', 'D', '3.02', 'Despesas com Pessoal'),
     ('2.01.02', 'Encargos Sociais', 'D', '3.02', 'Despesas com Pessoal'),
@@ -293,15 +293,14 @@ class _Generator:
     def build_categories(self):
         codes = [row[0].rstrip('*') for row in CATEGORY_TREE]
         groups = {c.rsplit('.', 1)[0] for c in codes if '.' in c}
-        groups |= {c for c in codes if '.' not in c}
         records = []
         for codigo, descricao, kind, dre_code, dre_desc in CATEGORY_TREE:
             inactive = codigo.endswith('*')
             codigo = codigo.rstrip('*')
             group = codigo in groups
-            parent = codigo.rsplit('.', 1)[0] if '.' in codigo else ''
-            if codigo == '0.01':
-                parent = ''
+            # a top group (1.01, 0.01) has no row above it
+            parent = codigo.rsplit('.', 1)[0] if codigo.count('.') > 1 \
+                else ''
             level = codigo.count('.') + 1
             records.append({
                 'codigo': codigo, 'descricao': descricao,
@@ -827,7 +826,6 @@ class _Generator:
         today = self.today
         self.settlement_drafts = []
         for draft in self.title_drafts:
-            record = draft['record']
             due = draft['due']
             value = draft['value']
             cancelled = draft.get('nf_cancelled', False)

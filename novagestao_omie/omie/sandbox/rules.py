@@ -37,6 +37,10 @@ class SandboxSettings:
     page_size_cap: int = 500
     auth_fault_status: int = 500
     company_active: bool = True
+    # the bank fee (tarifa) each settlement made through the API is charged,
+    # as by a bank account with fees set in Omie: withheld from a receipt,
+    # added to a payment
+    settlement_fee: float = 0.0
     # consumption rules
     limits_enabled: bool = True
     rate_per_minute: int = 960

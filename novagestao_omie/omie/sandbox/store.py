@@ -629,8 +629,9 @@ class Store:
             {'codigo_lancamento_omie': row.id})
         return row
 
-    def settle(self, kind, data):
-        "LancarPagamento / LancarRecebimento: one baixa on one title"
+    def settle(self, kind, data, fee=0.0):
+        """LancarPagamento / LancarRecebimento: one baixa on one title; fee
+        is the bank fee (tarifa) the bank account charges on it"""
         row = self.title(kind, data.get('codigo_lancamento'),
             data.get('codigo_lancamento_integracao'))
         if row.cancelled:
@@ -682,7 +683,7 @@ class Store:
             'codigo_conta_corrente': account['nCodCC'],
             'data': format_date(day),
             'valor': value, 'desconto': desconto, 'juros': juros,
-            'multa': multa,
+            'multa': multa, 'tarifa': money(fee or 0),
             'observacao': str(data.get('observacao') or ''),
             'data_conciliacao': format_date(stamp_day) if is_yes(
                 data.get('conciliar_documento')) else '',
@@ -778,7 +779,7 @@ class Store:
             'desconto': settlement['desconto'],
             'juros': settlement['juros'],
             'multa': settlement['multa'],
-            'tarifa': 0.0,
+            'tarifa': settlement.get('tarifa', 0.0),
             'valor': settlement['valor'],
             'observacao': settlement.get('observacao', ''),
             'liquidado': 'S' if row.open_amount <= CENT else 'N',
@@ -909,17 +910,33 @@ class Store:
         return row
 
     def invoice_event(self, row):
+        """What Omie Connect sends for NFe.NotaAutorizada/NotaCancelada:
+        its NF id, order, number, key and emission, the company and links
+        to the XML and DANFE in Omie's storage"""
         rec = row.rec
+        key = rec['compl']['cChaveNFe']
+        storage = 'https://app.omie.com.br/api/v1/produtos/dfedocs/%s' % key
         return {
-            'nIdNF': row.id, 'nNF': rec['ide']['nNF'],
-            'serie': rec['ide']['serie'],
-            'cChaveNFe': rec['compl']['cChaveNFe'],
-            'dEmi': iso_brazil(row.emission),
-            'dCan': iso_brazil(row.cancel),
-            'nCodCli': row.client,
-            'vNF': rec['total']['ICMSTot']['vNF'],
-            'nIdPedido': rec['compl'].get('nIdPedido', 0),
+            'id_nf': row.id,
+            'id_pedido': rec['compl'].get('nIdPedido', 0),
+            'numero_nf': rec['ide']['nNF'],
+            'nfe_chave': key,
+            'data_emis': iso_brazil(row.emission),
+            'hora_emis': rec['ide'].get('hEmi', ''),
+            'empresa_cnpj': self.company.get('cnpj', ''),
+            'nfe_xml': storage + '.xml',
+            'nfe_danfe': storage + '.pdf',
+            'acao': 'cancelada' if row.cancel else 'autorizada',
         }
+
+
+def bank_moved(settlement):
+    """What a baixa moves in its bank account: the bank fee (tarifa) is
+    withheld from a receipt and added to a payment"""
+    fee = settlement.get('tarifa') or 0.0
+    if settlement['natureza'] == 'R':
+        return money(settlement['valor'] - fee)
+    return money(settlement['valor'] + fee)
 
 
 def clone(value):
