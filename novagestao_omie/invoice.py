@@ -11,7 +11,7 @@ period…) stays pending as a sync error until a later run imports it."""
 from decimal import Decimal
 
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import dualmethod, fields
 from trytond.modules.account.exceptions import PeriodNotFoundError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -113,6 +113,14 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 'omie_nf_cancelled', 'omie_replaces', 'omie_replaced_by']:
             default.setdefault(name, None)
         return super().copy(invoices, default=default)
+
+    @dualmethod
+    def print_invoice(cls, invoices):
+        # Posting queues the report of each customer invoice; Omie issues
+        # the documents of those it sends (NF-e, boletos), so an imported
+        # invoice's report is made only when someone prints it
+        super().print_invoice(
+            [i for i in invoices if not i.integration_linked])
 
     # Titles
 

@@ -12,7 +12,6 @@ from trytond.transaction import Transaction, TransactionError
 
 from novagestao_omie.omie import OmieClient, records
 from novagestao_omie.omie.sandbox import Sandbox
-from novagestao_omie.tests.tools import SANDBOX_TODAY
 
 from .tools import OmieEndToEndTestCase
 
@@ -247,6 +246,36 @@ class TitlesTestCase(OmieEndToEndTestCase):
                     Invoice.search_count([]), Move.search_count([]),
                     Statement.search_count([]),
                     StatementLine.search_count([])))
+
+    def test_imported_invoices_queue_no_report(self):
+        "The report of an invoice Omie issued is made only when printed"
+        from trytond.worker import run_task
+
+        from .posting import create_draft_invoices, post_invoice, request
+        self.map_categories()
+        self.sync()
+        context = {'company': self.company_id,
+            'companies': [self.company_id]}
+        typed, = request(DB_NAME, 0, context,
+            lambda: create_draft_invoices(self.company_id, 1, "Balcão"))
+        request(DB_NAME, 0, context, lambda: post_invoice(typed))
+        with self.transaction(readonly=True):
+            Queue = Pool().get('ir.queue')
+            prints = [t.id for t in Queue.search([
+                        ('dequeued_at', '=', None)])
+                if t.data.get('method') == 'print_invoice']
+        self.assertTrue(prints)
+        for task in prints:
+            run_task(DB_NAME, task)
+        with self.transaction(readonly=True):
+            Invoice = Pool().get('account.invoice')
+            imported = [i for i in self.invoices_by_title().values()
+                if i.type == 'out' and i.state in {'posted', 'paid'}]
+            self.assertTrue(imported)
+            self.assertEqual(
+                [i.number for i in imported if i.invoice_report_cache], [])
+            # an invoice typed in Tryton gets its report as before
+            self.assertTrue(Invoice(typed).invoice_report_cache)
 
     def test_unmapped_category_pending_then_released(self):
         "A title of an unmapped category waits for its mapping"
