@@ -35,7 +35,6 @@ def main():
 
     from trytond.pool import Pool
     from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-    from trytond.transaction import Transaction
 
     from novagestao_integrations_base.tests.tools import (
         create_brazilian_company, run_committed)

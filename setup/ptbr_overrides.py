@@ -22,7 +22,6 @@ It writes, per module of ours that may override the Tryton module:
 Run: ./setup/ptbr-overrides          (writes the files)
      ./setup/ptbr-overrides --check  (fails on a string without review)"""
 import argparse
-import glob
 import os
 import re
 import sys
