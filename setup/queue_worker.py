@@ -1,3 +1,6 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
 """Run the queued tasks (Sync now, webhook batches, re-categorisations) of
 a SQLite database beside the trytond that serves it.
 
@@ -70,6 +73,7 @@ def take_next(Queue, database):
         if later:
             return None, (later[0].scheduled_at - now).total_seconds()
         return None, None
+
 
 if __name__ == '__main__':
     try:
