@@ -77,6 +77,9 @@ WORDING = [
     (re.compile(r'\bReconcili'), 'Concili'),
     (re.compile(r'\breconcili'), 'concili'),
     (re.compile(r'\bConfirmado\b'), 'Lançado'),
+    # Tryton's pt spells it without its accent
+    (re.compile(r'\bNumero\b'), 'Número'),
+    (re.compile(r'\bnumero\b'), 'número'),
     ]
 
 PLACEHOLDER = re.compile(r'(%\([^)]*\)\w)')
