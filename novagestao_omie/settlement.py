@@ -142,24 +142,24 @@ class OmieAccounts:
     def financial(self, side):
         """The account of interest, fines and discounts:
         side is 'revenue' or 'expense'"""
-        external_id = 'financial_%s' % side
+        return self._bound_beside_type('financial_%s' % side, side,
+            gettext('novagestao_omie.msg_financial_%s_name' % side))
+
+    def bank_fee(self):
+        "The expense account of the bank fees (tarifa) charged on settlements"
+        return self._bound_beside_type('bank_fee', 'expense',
+            gettext('novagestao_omie.msg_bank_fee_account_name'))
+
+    def _bound_beside_type(self, external_id, side, name):
+        """The account bound as external_id, else one created as name next
+        to the first account of the chart of that side ('revenue' or
+        'expense') and bound"""
         account = self._bound(ACCOUNT_KIND, external_id)
         if account:
             return account
         account = self._create_account_beside(
-            self._sibling([('type.%s' % side, '=', True)]),
-            gettext('novagestao_omie.msg_financial_%s_name' % side))
+            self._sibling([('type.%s' % side, '=', True)]), name)
         return self._bind(ACCOUNT_KIND, external_id, account)
-
-    def bank_fee(self):
-        "The expense account of the bank fees (tarifa) charged on settlements"
-        account = self._bound(ACCOUNT_KIND, 'bank_fee')
-        if account:
-            return account
-        account = self._create_account_beside(
-            self.financial('expense'),
-            gettext('novagestao_omie.msg_bank_fee_account_name'))
-        return self._bind(ACCOUNT_KIND, 'bank_fee', account)
 
     def transfer(self, bank_account_id):
         "The transit account of the transfers between bank accounts"
