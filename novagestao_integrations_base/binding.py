@@ -35,6 +35,15 @@ class Binding(ModelSQL, ModelView):
         "Remote Change Stamp", readonly=True,
         help="When the external system last changed the record.")
     content_hash = fields.Char("Content Hash", readonly=True)
+    origin = fields.Selection([
+            ('import', "Imported"),
+            ('export', "Exported"),
+            ], "Origin", required=True, readonly=True, sort=False,
+        help="Whether the record came from the external system or was "
+        "sent to it from here.")
+    local_hash = fields.Char(
+        "Local Content Hash", readonly=True,
+        help="What was last sent of the local record.")
     last_synced = fields.DateTime("Last Synced", readonly=True)
     record_name = fields.Function(
         fields.Char("Local Record"), 'get_record_name')
@@ -52,6 +61,10 @@ class Binding(ModelSQL, ModelView):
                 'novagestao_integrations_base.msg_binding_record_unique'),
             ]
         cls._order = [('integration', 'ASC'), ('kind', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def default_origin(cls):
+        return 'import'
 
     @classmethod
     def _get_models(cls):

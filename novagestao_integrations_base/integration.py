@@ -14,6 +14,7 @@ from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction
 
 from .exceptions import IntegrationError
+from .export import IMPORTING
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Integration(ModelSQL, ModelView):
             ('scheduled', "Scheduled"),
             ('webhook', "Webhook"),
             ('retry', "Retry"),
+            ('export', "Export"),
             ], "Queued Sync", readonly=True, sort=False,
         help="A sync asked for while another one ran: it runs when that "
         "one ends.")
@@ -494,7 +496,11 @@ class Integration(ModelSQL, ModelView):
         pool = Pool()
         Run = pool.get('integration.sync.run')
         try:
-            integration.connector_sync(run)
+            if run.trigger != 'export':
+                with Transaction().set_context({IMPORTING: True}):
+                    integration.connector_sync(run)
+            if integration.exports:
+                integration.connector_export(run)
         except Exception as exception:
             Transaction().rollback()
             run = Run(run.id)
@@ -522,7 +528,8 @@ class Integration(ModelSQL, ModelView):
         def queue():
             locked = cls(integration.id)
             cls.lock([locked])
-            if locked.queued_trigger in {None, trigger, 'webhook', 'retry'}:
+            if locked.queued_trigger in {
+                    None, trigger, 'webhook', 'retry', 'export'}:
                 cls.write([locked], {
                         'queued_trigger': trigger, 'queued_by': user})
         in_own_transaction(queue)

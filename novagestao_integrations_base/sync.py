@@ -16,6 +16,7 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, TransactionError
 
 from .exceptions import IntegrationError
+from .export import EXPORT_DETAIL
 from .integration import utcnow
 
 TRIGGERS = [
@@ -23,6 +24,7 @@ TRIGGERS = [
     ('scheduled', "Scheduled"),
     ('webhook', "Webhook"),
     ('retry', "Retry"),
+    ('export', "Export"),
     ]
 ERROR_KINDS = [
     ('authentication', "Authentication"),
@@ -33,7 +35,8 @@ ERROR_KINDS = [
     ('validation', "Validation"),
     ('remote_error', "Remote error"),
     ]
-COUNTERS = ['created', 'updated', 'unchanged', 'skipped', 'failed']
+COUNTERS = [
+    'created', 'updated', 'unchanged', 'skipped', 'failed', 'exported']
 
 
 def format_duration(delta):
@@ -220,6 +223,9 @@ class SyncRun(ModelSQL, ModelView):
     unchanged = fields.Integer("Unchanged", readonly=True)
     skipped = fields.Integer("Skipped", readonly=True)
     failed = fields.Integer("Failed", readonly=True)
+    exported = fields.Integer(
+        "Exported", readonly=True,
+        help="The records sent to the external system.")
     error_count = fields.Integer(
         "Errors", readonly=True,
         help="How many records this run reported in error.")
@@ -446,6 +452,7 @@ class SyncRunCounter(ModelSQL, ModelView):
     unchanged = fields.Integer("Unchanged", required=True, readonly=True)
     skipped = fields.Integer("Skipped", required=True, readonly=True)
     failed = fields.Integer("Failed", required=True, readonly=True)
+    exported = fields.Integer("Exported", required=True, readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -462,7 +469,7 @@ class SyncRunCounter(ModelSQL, ModelView):
         return 0
 
     default_updated = default_unchanged = default_skipped = default_failed = (
-        default_created)
+        default_exported) = default_created
 
     @classmethod
     def get_entities(cls):
@@ -593,11 +600,15 @@ class SyncError(ModelSQL, ModelView):
 
     @classmethod
     def pending(cls, integration, entity):
-        "Return the pending errors of the entity"
+        "Return the pending errors of the entity's import"
         return cls.search([
                 ('integration', '=', integration.id),
                 ('entity', '=', entity),
                 ('resolved', '=', False),
+                ['OR',
+                    ('detail', '=', None),
+                    ('detail', '!=', EXPORT_DETAIL),
+                    ],
                 ])
 
     @classmethod

@@ -24,6 +24,7 @@ from trytond.transaction import Transaction
 from trytond.url import http_host
 
 from .exceptions import WebhookInputError
+from .export import IMPORTING
 from .integration import utcnow
 from .sync import commit_and_continue
 
@@ -425,6 +426,9 @@ class WebhookEvent(ModelSQL, ModelView):
         if not transaction.context.get('language'):
             with transaction.set_context(
                     language=Configuration.get_language()):
+                return cls.process(events)
+        if not transaction.context.get(IMPORTING):
+            with transaction.set_context({IMPORTING: True}):
                 return cls.process(events)
         for integration in {e.integration for e in events}:
             while True:

@@ -126,6 +126,26 @@ class Integration(metaclass=PoolMeta):
         from .sync import OmieSync
         OmieSync(self, run).synchronise()
 
+    @classmethod
+    def get_party_export_fields(cls):
+        from .export_payloads import PARTY_FIELDS
+        return super().get_party_export_fields() + [
+            (f, gettext('novagestao_omie.msg_export_field_%s' % f))
+            for f, _ in PARTY_FIELDS]
+
+    @classmethod
+    def get_invoice_export_fields(cls):
+        from .export_payloads import INVOICE_FIELDS
+        return super().get_invoice_export_fields() + [
+            (f, gettext('novagestao_omie.msg_export_field_%s' % f))
+            for f, _ in INVOICE_FIELDS]
+
+    def connector_export(self, run):
+        if self.connector != 'omie':
+            return super().connector_export(run)
+        from .export import OmieExport
+        OmieExport(self, run).export()
+
     def connector_retry(self, errors):
         if self.connector != 'omie':
             return super().connector_retry(errors)

@@ -19,6 +19,7 @@ from trytond.transaction import Transaction
 
 from novagestao_integrations_base.binding import BindingMixin
 
+from . import codes
 from .amounts import amount_problem
 
 INVOICE_TYPES = {'payable': 'in', 'receivable': 'out'}
@@ -161,14 +162,16 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
 
         bindings = Binding.lookup(
             integration, kind, [t.omie_id for t in titles])
+        bindings.update(cls._omie_exported(integration, kind, [
+                    t for t in titles if str(t.omie_id) not in bindings]))
         invoices = cls._omie_bound_invoices(bindings.values())
         parties = Binding.records_of(
             integration, PARTY_KIND,
             {t.party_omie_id for t in titles if t.party_omie_id})
-        codes = {c for t in titles for c, _ in title_splits(t)}
+        category_codes = {c for t in titles for c, _ in title_splits(t)}
         mappings = {m.external_code: m for m in Mapping.search([
                     ('integration', '=', integration.id),
-                    ('external_code', 'in', list(codes)),
+                    ('external_code', 'in', list(category_codes)),
                     ])}
         wanted = cls._omie_title_filter(integration)
         checker = _TitleChecker(integration, kind, parties, mappings)
@@ -183,6 +186,14 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
             content_hash = title.content_hash()
             if invoice and binding.content_hash == content_hash:
                 counts['unchanged'] += 1
+                resolved.append(external_id)
+                continue
+            if invoice and binding.origin == 'export' and not (
+                    title.cancelled):
+                # sent from here, the invoice is Tryton's: Omie's echo of
+                # it, and of its settlements, change nothing here
+                counts['unchanged'] += 1
+                to_bind.append((title, invoice, binding))
                 resolved.append(external_id)
                 continue
             if invoice is None:
@@ -271,7 +282,12 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                     content_hash=title.content_hash(), binding=binding)
                 for title, invoice, binding in to_bind])
         Error.resolve(integration, kind, resolved + [
-                str(t.omie_id) for t, _, _ in to_create])
+                str(t.omie_id) for t, _, _ in to_create] + [
+                # the export of a title Omie holds now is done
+                codes.make(integration, codes.TITLE_PREFIXES[kind],
+                    b.record.id)
+                for b in bindings.values()
+                if b.origin == 'export' and b.record])
         for title, (error_kind, message, fix, detail) in errors:
             Error.record(
                 run, kind, str(title.omie_id), error_kind, message,
@@ -346,6 +362,27 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                     suggested_fix=gettext(
                         'novagestao_omie.msg_title_deleted_paid_fix'))
         return counts
+
+    @classmethod
+    def _omie_exported(cls, integration, kind, titles):
+        """{external id: unsaved binding} of the titles exported from an
+        invoice whose binding is not saved yet (the title's webhook came
+        first, or the export crashed after Omie stored it)"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        prefix = codes.TITLE_PREFIXES[kind]
+        by_invoice = {
+            codes.parse(integration, t.integration_code, prefix): t
+            for t in titles}
+        by_invoice.pop(None, None)
+        invoices = cls.search([('id', 'in', list(by_invoice))]) \
+            if by_invoice else []
+        return {
+            str(by_invoice[i.id].omie_id): Binding(
+                integration=integration, kind=kind, record=i,
+                external_id=str(by_invoice[i.id].omie_id), origin='export',
+                content_hash=None, remote_stamp=None)
+            for i in invoices}
 
     @classmethod
     def _omie_bound_invoices(cls, bindings):

@@ -8,6 +8,9 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 
 from novagestao_integrations_base.binding import IN_MAX, BindingMixin
+from novagestao_integrations_base.export import importing
+
+from . import codes
 
 KIND = 'party'
 
@@ -62,7 +65,9 @@ class Party(BindingMixin, metaclass=PoolMeta):
                 party = binding.record
                 counts['updated'] += 1
             else:
-                party = by_document.pop(omie_party.document, None)
+                party = cls._omie_exported(integration, omie_party)
+                if party is None:
+                    party = by_document.pop(omie_party.document, None)
                 if party is None:
                     party = cls()
                     counts['created'] += 1
@@ -74,17 +79,32 @@ class Party(BindingMixin, metaclass=PoolMeta):
             to_save.append(party)
             to_bind.append((external_id, party, omie_party, binding))
         cls.save(to_save)
-        Binding.save([
-                Binding.link(
-                    integration, KIND, external_id, party,
-                    remote_stamp=(omie_party.altered_at.isoformat()
-                        if omie_party.altered_at else None),
-                    content_hash=omie_party.content_hash(), binding=binding)
-                for external_id, party, omie_party, binding in to_bind])
+        for _, _, _, binding in to_bind:
+            if binding and binding.origin == 'export':
+                binding.local_hash = None
+        links = []
+        for external_id, party, omie_party, binding in to_bind:
+            link = Binding.link(
+                integration, KIND, external_id, party,
+                remote_stamp=(omie_party.altered_at.isoformat()
+                    if omie_party.altered_at else None),
+                content_hash=omie_party.content_hash(), binding=binding)
+            if codes.parse(integration, omie_party.integration_code,
+                    codes.PARTY) == party.id:
+                # the client was sent from here: it stays Tryton's
+                link.origin = 'export'
+                link.local_hash = None
+            links.append(link)
+        Binding.save(links)
         warned = {str(p.omie_id) for p, _ in warnings}
         Error.resolve(integration, KIND, [
                 str(p.omie_id) for p in omie_parties
-                if str(p.omie_id) not in warned])
+                if str(p.omie_id) not in warned] + [
+                # the export of a party Omie holds now is done
+                codes.make(integration, codes.PARTY, party.id)
+                for _, party, omie_party, _ in to_bind
+                if codes.parse(integration, omie_party.integration_code,
+                    codes.PARTY) == party.id])
         for omie_party, warning in warnings:
             Error.record(
                 run, KIND, str(omie_party.omie_id), 'validation', warning,
@@ -92,6 +112,65 @@ class Party(BindingMixin, metaclass=PoolMeta):
                     'novagestao_omie.msg_party_document_fix'),
                 payload=omie_party.raw)
         return counts
+
+    @classmethod
+    def omie_parties_to_export(cls, integration, payload):
+        """The parties to send to Omie: those created from the export day
+        on that no external system knows, and those exported whose content
+        (payload(party)) changed since
+
+        A party whose Omie client was imported again since its export is
+        taken as it is now, without sending it back."""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Company = pool.get('company.company')
+        from .export import export_since
+        from .omie.records import content_hash
+        companies = {c.party for c in Company.search([])}
+        parties = [p for p in cls.search([
+                    ('create_date', '>=', export_since(integration)),
+                    ('integration_linked', '=', False),
+                    ], order=[('id', 'ASC')])
+            if p not in companies]
+        rebased = []
+        for binding in Binding.search([
+                    ('integration', '=', integration.id),
+                    ('kind', '=', KIND),
+                    ('origin', '=', 'export'),
+                    ]):
+            if not binding.record:
+                continue
+            local_hash = content_hash(payload(binding.record))
+            if binding.local_hash is None:
+                binding.local_hash = local_hash
+                rebased.append(binding)
+            elif binding.local_hash != local_hash:
+                parties.append(binding.record)
+        Binding.save(rebased)
+        return parties
+
+    @classmethod
+    def create(cls, vlist):
+        parties = super().create(vlist)
+        cls._omie_export_soon()
+        return parties
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        cls._omie_export_soon()
+
+    @classmethod
+    def _omie_export_soon(cls):
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        if importing():
+            return
+        Integration.export_soon(Integration.search([
+                    ('direction', '=', 'bidirectional'),
+                    ('status', 'in', ['active', 'error']),
+                    ('export_parties', '=', True),
+                    ]))
 
     @classmethod
     def omie_deactivate(cls, integration, external_ids):
@@ -104,6 +183,16 @@ class Party(BindingMixin, metaclass=PoolMeta):
                 [p.id for p in parties.values()]) if p.active]
         if parties:
             cls.write(parties, {'active': False})
+
+    @classmethod
+    def _omie_exported(cls, integration, omie_party):
+        """The party exported as the Omie client, when its binding is not
+        saved yet (the client's webhook came first, or the export crashed
+        after Omie stored it)"""
+        party_id = codes.parse(
+            integration, omie_party.integration_code, codes.PARTY)
+        parties = cls.search([('id', '=', party_id)]) if party_id else []
+        return parties[0] if parties else None
 
     @classmethod
     def _omie_parties_by_document(cls, documents):

@@ -22,6 +22,7 @@ from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import IntegrationError
 
+from . import codes
 from .amounts import amount_problem
 from .omie import records
 
@@ -244,7 +245,7 @@ class Move(metaclass=PoolMeta):
             int(b.external_id) for b in integration.filter_bank_accounts}
         from_date = integration.import_from_date
 
-        remaining = {}
+        remaining, echoed = {}, {}
         moves, resolved, errors, to_bind, movements = [], [], [], [], []
         settlements = sorted(settlements,
             key=lambda s: (s.date or s.credit_date or dt.date.min, s.omie_id))
@@ -266,6 +267,16 @@ class Move(metaclass=PoolMeta):
                 str(settlement.title_omie_id))
             invoice = invoices.get(title_binding.record.id) if (
                 title_binding and title_binding.record) else None
+            echo = cls._omie_exported_payment(
+                integration, settlement, invoice, echoed)
+            if echo:
+                echoed[echo] = Binding.link(
+                    integration, SETTLEMENT_KIND, external_id, echo,
+                    binding=binding)
+                echoed[echo].origin = 'export'
+                counts['unchanged'] += 1
+                resolved.append(external_id)
+                continue
             problem = None
             if invoice is None and not cls._omie_title_wanted(
                     integration, settlement):
@@ -361,6 +372,7 @@ class Move(metaclass=PoolMeta):
                     integration, kind, external_id, record,
                     binding=binding or movement_bindings.get(external_id))
                 for kind, external_id, record, binding in to_bind])
+        Binding.save(list(echoed.values()))
         cls.omie_reconcile_clearing(integration, movements)
         Error.resolve(integration, SETTLEMENT_KIND, resolved)
         for settlement, (kind, message, fix, detail) in errors:
@@ -369,6 +381,34 @@ class Move(metaclass=PoolMeta):
                 message, suggested_fix=fix, payload=settlement.raw,
                 detail=detail)
         return counts
+
+    @classmethod
+    def _omie_exported_payment(cls, integration, settlement, invoice,
+            echoed):
+        """The payment move made in Tryton that the settlement is the echo
+        of, when its binding is not saved yet (Omie's webhook came first, or
+        the export crashed after Omie stored it): named by its integration
+        code (webhooks), else the invoice's unbound payment of the same
+        amount and date (ListarMovimentos shows no code)"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        MoveLine = pool.get('account.move.line')
+        line_id = codes.parse(
+            integration, settlement.integration_code, codes.SETTLEMENT)
+        if line_id:
+            lines = MoveLine.search([('id', '=', line_id)])
+            return lines[0].move if lines else None
+        if invoice is None or integration.direction != 'bidirectional':
+            return None
+        principal = (settlement.amount + settlement.discount
+            - settlement.interest - settlement.fine)
+        date = settlement.date or settlement.credit_date
+        candidates = [l.move for l in invoice.payment_lines
+            if l.move.origin == invoice and l.move.date == date
+            and abs(l.debit - l.credit) == principal
+            and l.move not in echoed]
+        bound = Binding.for_records(integration, candidates)
+        return next((m for m in candidates if m not in bound), None)
 
     @classmethod
     def _omie_title_wanted(cls, integration, settlement):

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 
+from demo_export import export_demo
+
 COMPANY_NAME = "NovaGestão Demo Ltda"
 INTEGRATION_NAME = "Omie (sandbox)"
 
@@ -55,6 +57,8 @@ def main():
     ok = synchronise(
         args.database, integration_id, "Incremental sync") and ok
     ok = recategorise(args.database, integration_id, mistake) and ok
+    ok = export_demo(
+        args.database, integration_id, args.sandbox, synchronise) and ok
     return 0 if ok else 1
 
 
@@ -321,13 +325,14 @@ def print_run(run):
     if run.message:
         print("  %s" % run.message)
     if run.counters:
-        print("  %-24s %8s %8s %9s %8s %7s" % (
+        print("  %-24s %8s %8s %9s %8s %7s %9s" % (
                 "entity", "created", "updated", "unchanged", "skipped",
-                "failed"))
+                "failed", "exported"))
         for counter in run.counters:
-            print("  %-24s %8d %8d %9d %8d %7d" % (
+            print("  %-24s %8d %8d %9d %8d %7d %9d" % (
                     counter.entity_name, counter.created, counter.updated,
-                    counter.unchanged, counter.skipped, counter.failed))
+                    counter.unchanged, counter.skipped, counter.failed,
+                    counter.exported))
     errors = run.errors
     if errors:
         print("  %d error(s) in this run, pending and retried at the next "

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import calls, faults
 from .calls import Context
+from .rules import Injection
 
 API_PREFIX = '/api/v1/'
 HTML_ERROR_PAGE = """<!DOCTYPE html>
@@ -186,7 +187,7 @@ class OmieApp:
         settings = sandbox.settings
         rules = sandbox.rules
         injected = rules.injection(call.name)
-        if injected is not None:
+        if injected is not None and injected.kind != 'lost_answer':
             response = self.injected_response(injected)
             if response is not None:
                 sandbox.count(service, call.name, injected.fault,
@@ -210,8 +211,13 @@ class OmieApp:
         finally:
             sandbox.dispatch_webhooks()
         self.pause(settings.latency)
-        return self.finish(service, call.name, key, params, fault, result,
-            write=call.write)
+        response = self.finish(service, call.name, key, params, fault,
+            result, write=call.write)
+        if injected is not None:
+            # Omie ran the call, but its answer never reached the client
+            return self.injected_response(Injection('timeout',
+                    spec=injected.spec))
+        return response
 
     def finish(self, service, call_name, key, params, fault, result=None,
             write=False):

@@ -146,7 +146,9 @@ class Injection:
     "What fault injection decided for one request"
 
     def __init__(self, kind, fault=None, spec=None):
-        self.kind = kind        # 'fault' | 'html' | 'broken' | 'timeout'
+        # 'fault' | 'html' | 'broken' | 'timeout' | 'lost_answer' (the call
+        # runs, then the answer times out)
+        self.kind = kind
         self.fault = fault
         self.spec = spec or {}
 
@@ -300,13 +302,14 @@ class Rules:
     @staticmethod
     def _from_spec(spec):
         """fail_next items: a short name ('html', 'broken', 'timeout',
+        'lost_answer',
         'redundant', 'concurrency', 'rate_limit', 'misuse', 'auth', 'empty',
         'processing', 'server', 'validation') or a dict with either
         {"kind": name} or {"faultcode", "faultstring", "status"}."""
         if isinstance(spec, str):
             spec = {'kind': spec}
         kind = spec.get('kind')
-        if kind in ('html', 'broken', 'timeout'):
+        if kind in ('html', 'broken', 'timeout', 'lost_answer'):
             return Injection(kind, spec=spec)
         if kind in CANNED:
             fault = CANNED[kind]()

@@ -1,0 +1,205 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Benchmark the export: invoices typed in Tryton, with their parties and
+payments, sent to the sandbox
+
+    TRYTOND_DATABASE_URI=postgresql://postgres@127.0.0.1:5432/ \\
+        .venv/bin/python bench/export.py --invoices 200
+
+Creates a fresh database (dropped at the end), a Brazilian company, an Omie
+integration that imported the sandbox's bank accounts and categories (all
+mapped), then --invoices supplier invoices of --parties new parties, posted
+and paid in Tryton, and runs one export.  Prints the wall time, the rate of
+each Omie write method against Omie's ceiling (240 calls a minute per method
+and App Key), the Omie calls and the peak memory."""
+import argparse
+import datetime as dt
+import os
+import resource
+import sys
+import time
+from decimal import Decimal
+
+from sync import map_categories
+
+CEILING = 240  # calls a minute per method and App Key (Omie's rule)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--invoices', type=int, default=200)
+    parser.add_argument('--parties', type=int, default=50)
+    parser.add_argument('--seed', type=int, default=7)
+    args = parser.parse_args()
+    os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
+    os.environ.setdefault('DB_NAME', 'bench_%d' % int(time.time()) if not
+        os.environ['TRYTOND_DATABASE_URI'].startswith('sqlite') else ':memory:')
+
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
+    from trytond.transaction import Transaction
+
+    from novagestao_integrations_base.tests.tools import (
+        create_brazilian_company, run_committed)
+    from novagestao_omie.omie.sandbox import (
+        Sandbox, SandboxSettings, generate_dataset)
+
+    today = dt.date(2026, 11, 21)
+    dataset = generate_dataset(seed=args.seed, parties=5, titles=0,
+        movements=0, today=today)
+    sandbox = Sandbox(dataset, settings=SandboxSettings(redundant_window=0))
+    server = sandbox.serve(port=0)
+    drop_db()
+    activate_module(['novagestao_omie'])
+    try:
+        company_id = run_committed(
+            DB_NAME, lambda: create_brazilian_company(today=today).id)
+        context = {'company': company_id, 'companies': [company_id],
+            '_skip_warnings': True}
+
+        def create_integration():
+            Integration = Pool().get('integration.integration')
+            integration = Integration(
+                name="Benchmark", company=company_id, connector='omie',
+                omie_app_key=Sandbox.DEFAULT_APP_KEY,
+                omie_app_secret=Sandbox.DEFAULT_APP_SECRET,
+                omie_base_url=server.url,
+                filter_entities=['category', 'bank_account'],
+                initial_date=today - dt.timedelta(days=30))
+            integration.save()
+            return integration.id
+        integration_id = run_committed(
+            DB_NAME, create_integration, context=context)
+        with Transaction().start(DB_NAME, 0, context=context):
+            Integration = Pool().get('integration.integration')
+            Integration.run_sync([Integration(integration_id)], 'manual')
+        map_categories(DB_NAME, integration_id, context, dataset)
+        turn_on(DB_NAME, integration_id, context, today)
+        start = time.perf_counter()
+        type_invoices(DB_NAME, integration_id, context, today, args)
+        print("typed, posted and paid %d invoices of %d parties in Tryton "
+            "in %.1f s" % (args.invoices, args.parties,
+                time.perf_counter() - start))
+        sandbox.reset_stats()
+        start = time.perf_counter()
+        with Transaction().start(DB_NAME, 0, context=context):
+            Integration = Pool().get('integration.integration')
+            Integration.run_sync([Integration(integration_id)], 'export')
+        seconds = time.perf_counter() - start
+        with sandbox.stats.lock:
+            calls = {call: count for (_, call), count in
+                sandbox.stats.items()}
+        report(DB_NAME, integration_id, seconds, calls)
+    finally:
+        server.shutdown()
+        drop_db()
+    return 0
+
+
+def turn_on(database, integration_id, context, today):
+    from trytond.pool import Pool
+
+    from novagestao_integrations_base.tests.tools import run_committed
+
+    def write():
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Integration = pool.get('integration.integration')
+        bank = Binding.search([
+                ('integration', '=', integration_id),
+                ('kind', '=', 'bank_account'),
+                ], limit=1)[0]
+        Integration.write([Integration(integration_id)], {
+                'direction': 'bidirectional', 'export_from': today,
+                'export_bank_account': bank.id})
+    run_committed(database, write, context=context)
+
+
+def type_invoices(database, integration_id, context, today, args):
+    "Create, post and pay the invoices in chunks of committed transactions"
+    from trytond.pool import Pool
+
+    from novagestao_integrations_base.tests.tools import run_committed
+    from novagestao_omie.settlement import OmieAccounts
+    from stdnum.br import cnpj
+
+    def parties():
+        pool = Pool()
+        Account = pool.get('account.account')
+        Identifier = pool.get('party.identifier')
+        Party = pool.get('party.party')
+        payable, = Account.search([('type.payable', '=', True),
+                ('closed', '!=', True)], limit=1)
+        records = []
+        for index in range(args.parties):
+            base = '%08d0001' % (10000000 + index)
+            records.append(Party(name='Fornecedor %04d Ltda' % index,
+                    account_payable=payable, identifiers=[Identifier(
+                            type='br_vat',
+                            code=base + cnpj.calc_check_digits(base))]))
+        Party.save(records)
+        return [p.id for p in records]
+    party_ids = run_committed(database, parties, context=context)
+
+    def chunk(indexes):
+        pool = Pool()
+        Account = pool.get('account.account')
+        Integration = pool.get('integration.integration')
+        Invoice = pool.get('account.invoice')
+        Line = pool.get('account.invoice.line')
+        MoveLine = pool.get('account.move.line')
+        Party = pool.get('party.party')
+        integration = Integration(integration_id)
+        expense, = Account.search([('name', '=', 'Benchmark expense')])
+        method = OmieAccounts(integration).payment_method(
+            int(integration.export_bank_account.external_id))
+        invoices = []
+        for index in indexes:
+            invoice = Invoice(type='in', invoice_date=today,
+                party=Party(party_ids[index % len(party_ids)]),
+                reference='NF %05d' % index)
+            invoice.on_change_type()
+            invoice.on_change_party()
+            invoice.lines = [Line(account=expense, quantity=1,
+                    unit_price=Decimal(100 + index % 900),
+                    description="Benchmark")]
+            invoices.append(invoice)
+        Invoice.save(invoices)
+        Invoice.post(invoices)
+        for invoice in invoices:
+            lines = invoice.pay_invoice(
+                invoice.total_amount, method, today)
+            MoveLine.reconcile(list(invoice.lines_to_pay) + lines)
+        Invoice.process(invoices)
+    for start in range(0, args.invoices, 50):
+        run_committed(database, lambda: chunk(
+                range(start, min(start + 50, args.invoices))),
+            context=context)
+
+
+def report(database, integration_id, seconds, calls):
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(database, 0, readonly=True):
+        Integration = Pool().get('integration.integration')
+        run = Integration(integration_id).runs[0]
+        summary = run.summary()
+        errors = len(run.errors)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    exported = sum(c['exported'] for c in summary.values())
+    print("export: %s in %.1f s, %d records exported (%.1f records/s), "
+        "%d Omie calls, %d errors, peak memory %.0f MB" % (
+            run.state, seconds, exported, exported / seconds,
+            run.remote_calls or 0, errors, peak))
+    for call, count in sorted(calls.items()):
+        if count:
+            rate = count / seconds * 60
+            print("  %-22s %5d calls  %6.1f a minute  %3.0f%% of Omie's "
+                "ceiling (%d)" % (call, count, rate, rate / CEILING * 100,
+                    CEILING))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,130 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Which invoices and payments of Tryton go to Omie, and the changes that
+queue their export"""
+from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
+
+from novagestao_integrations_base.binding import IN_MAX
+from novagestao_integrations_base.export import importing
+
+TITLE_KINDS = ['payable', 'receivable']
+SETTLEMENT_KIND = 'settlement'
+
+
+class Invoice(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    @classmethod
+    def omie_invoices_to_export(cls, integration):
+        """The posted invoices created in Tryton from the export day on
+        that Omie does not hold yet"""
+        company = integration.company
+        invoices = cls.search([
+                ('company', '=', company.id),
+                ('type', 'in', ['in', 'out']),
+                ('state', 'in', ['posted', 'paid']),
+                ('invoice_date', '>=', integration.export_from),
+                ('currency', '=', company.currency.id),
+                ('integration_linked', '=', False),
+                ], order=[('invoice_date', 'ASC'), ('id', 'ASC')])
+        # a credit note is no Omie title (their value is positive), such
+        # as those that cancel imported invoices the company may not cancel
+        return [i for i in invoices if i.total_amount > 0]
+
+    @classmethod
+    def omie_cancelled_to_export(cls, integration):
+        "The bindings of exported titles whose invoice was cancelled since"
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        bindings = Binding.search([
+                ('integration', '=', integration.id),
+                ('kind', 'in', TITLE_KINDS),
+                ('origin', '=', 'export'),
+                ('local_hash', '!=', 'cancelled'),
+                ])
+        return [b for b in bindings
+            if b.record and b.record.state == 'cancelled']
+
+    @classmethod
+    def omie_payments_to_export(cls, integration):
+        """[(payment line, title binding)] of the payments made in Tryton,
+        from the export day on, of invoices that Omie holds"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        PaymentLine = pool.get('account.invoice-account.move.line')
+        links = PaymentLine.search([
+                ('invoice.company', '=', integration.company.id),
+                ('line.move.state', '=', 'posted'),
+                ('line.move.date', '>=', integration.export_from),
+                ], order=[('line.move.date', 'ASC'), ('id', 'ASC')])
+        # a payment of Tryton's pay wizard has its invoice as origin, the
+        # settlements imported from Omie are bound, a statement's are not
+        # the invoice's
+        links = [l for l in links if l.line.move.origin == l.invoice]
+        moves = {l.line.move for l in links}
+        bound_moves = set()
+        for sub in grouped_slice(list(moves), IN_MAX):
+            bound_moves.update(Binding.for_records(integration, list(sub)))
+        titles = {}
+        for sub in grouped_slice(list({l.invoice for l in links}), IN_MAX):
+            titles.update({invoice: b for invoice, b in Binding.for_records(
+                        integration, list(sub)).items()
+                    if b.kind in TITLE_KINDS})
+        return [(l.line, titles[l.invoice]) for l in links
+            if l.line.move not in bound_moves and l.invoice in titles]
+
+    @classmethod
+    def omie_reversed_to_export(cls, integration):
+        """[(settlement binding, title kind)] of the exported payments that
+        no longer pay their invoice"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        result = []
+        for binding in Binding.search([
+                    ('integration', '=', integration.id),
+                    ('kind', '=', SETTLEMENT_KIND),
+                    ('origin', '=', 'export'),
+                    ]):
+            move = binding.record
+            invoice = move.origin if move else None
+            if (move is None or invoice is None
+                    or invoice.__name__ != cls.__name__):
+                continue
+            if not set(move.lines) & set(invoice.payment_lines):
+                result.append((binding,
+                        'receivable' if invoice.type == 'out'
+                        else 'payable'))
+        return result
+
+    # the changes that queue an export soon
+
+    @classmethod
+    def post(cls, invoices):
+        super().post(invoices)
+        cls._omie_export_soon(invoices, 'export_invoices')
+
+    @classmethod
+    def cancel(cls, invoices):
+        super().cancel(invoices)
+        cls._omie_export_soon(invoices, 'export_invoices')
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        actions = iter(args)
+        paid = []
+        for invoices, values in zip(actions, actions):
+            if 'payment_lines' in values:
+                paid.extend(invoices)
+        cls._omie_export_soon(paid, 'export_payments')
+
+    @classmethod
+    def _omie_export_soon(cls, invoices, switch):
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+        if importing():
+            return
+        for company in {i.company for i in invoices}:
+            Integration.export_soon(Integration.exporting(company, switch))
