@@ -14,6 +14,7 @@ and paid in Tryton, and runs one export.  Prints the wall time, the rate of
 each Omie write method against Omie's ceiling (240 calls a minute per method
 and App Key), the Omie calls and the peak memory."""
 import argparse
+import cProfile
 import datetime as dt
 import os
 import resource
@@ -21,7 +22,7 @@ import sys
 import time
 from decimal import Decimal
 
-from sync import map_categories
+from sync import bench_account
 
 CEILING = 240  # calls a minute per method and App Key (Omie's rule)
 
@@ -31,6 +32,8 @@ def main():
     parser.add_argument('--invoices', type=int, default=200)
     parser.add_argument('--parties', type=int, default=50)
     parser.add_argument('--seed', type=int, default=7)
+    parser.add_argument('--profile', metavar='PATH',
+        help="write a cProfile of the export to PATH")
     args = parser.parse_args()
     os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
     os.environ.setdefault('DB_NAME', 'bench_%d' % int(time.time()) if not
@@ -46,7 +49,7 @@ def main():
         Sandbox, SandboxSettings, generate_dataset)
 
     today = dt.date(2026, 11, 21)
-    dataset = generate_dataset(seed=args.seed, parties=5, titles=0,
+    dataset = generate_dataset(seed=args.seed, parties=5, titles=1,
         movements=0, today=today)
     sandbox = Sandbox(dataset, settings=SandboxSettings(redundant_window=0))
     server = sandbox.serve(port=0)
@@ -74,7 +77,7 @@ def main():
         with Transaction().start(DB_NAME, 0, context=context):
             Integration = Pool().get('integration.integration')
             Integration.run_sync([Integration(integration_id)], 'manual')
-        map_categories(DB_NAME, integration_id, context, dataset)
+        confirm_mappings(DB_NAME, integration_id, context)
         turn_on(DB_NAME, integration_id, context, today)
         start = time.perf_counter()
         type_invoices(DB_NAME, integration_id, context, today, args)
@@ -83,9 +86,15 @@ def main():
                 time.perf_counter() - start))
         sandbox.reset_stats()
         start = time.perf_counter()
+        profile = cProfile.Profile() if args.profile else None
         with Transaction().start(DB_NAME, 0, context=context):
             Integration = Pool().get('integration.integration')
+            if profile:
+                profile.enable()
             Integration.run_sync([Integration(integration_id)], 'export')
+            if profile:
+                profile.disable()
+                profile.dump_stats(args.profile)
         seconds = time.perf_counter() - start
         with sandbox.stats.lock:
             calls = {call: count for (_, call), count in
@@ -95,6 +104,27 @@ def main():
         server.shutdown()
         drop_db()
     return 0
+
+
+def confirm_mappings(database, integration_id, context):
+    "Confirm the imported categories onto two accounts of the chart"
+    from trytond.pool import Pool
+
+    from novagestao_integrations_base.tests.tools import run_committed
+
+    def confirm():
+        pool = Pool()
+        Account = pool.get('account.account')
+        Mapping = pool.get('integration.mapping')
+        revenue, expense = [
+            bench_account(Account, kind) for kind in ['revenue', 'expense']]
+        mappings = Mapping.search([('integration', '=', integration_id)])
+        for mapping in mappings:
+            mapping.target = (revenue if mapping.external_code.startswith('1.')
+                else expense)
+            mapping.state = 'confirmed'
+        Mapping.save(mappings)
+    run_committed(database, confirm, context=context)
 
 
 def turn_on(database, integration_id, context, today):
@@ -127,6 +157,7 @@ def type_invoices(database, integration_id, context, today, args):
     def parties():
         pool = Pool()
         Account = pool.get('account.account')
+        Address = pool.get('party.address')
         Identifier = pool.get('party.identifier')
         Party = pool.get('party.party')
         payable, = Account.search([('type.payable', '=', True),
@@ -135,7 +166,9 @@ def type_invoices(database, integration_id, context, today, args):
         for index in range(args.parties):
             base = '%08d0001' % (10000000 + index)
             records.append(Party(name='Fornecedor %04d Ltda' % index,
-                    account_payable=payable, identifiers=[Identifier(
+                    account_payable=payable,
+                    addresses=[Address(street="Rua %d" % index)],
+                    identifiers=[Identifier(
                             type='br_vat',
                             code=base + cnpj.calc_check_digits(base))]))
         Party.save(records)
@@ -187,18 +220,23 @@ def report(database, integration_id, seconds, calls):
         run = Integration(integration_id).runs[0]
         summary = run.summary()
         errors = len(run.errors)
+        state, remote_calls = run.state, run.remote_calls
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     exported = sum(c['exported'] for c in summary.values())
     print("export: %s in %.1f s, %d records exported (%.1f records/s), "
         "%d Omie calls, %d errors, peak memory %.0f MB" % (
-            run.state, seconds, exported, exported / seconds,
-            run.remote_calls or 0, errors, peak))
+            state, seconds, exported, exported / seconds,
+            remote_calls or 0, errors, peak))
     for call, count in sorted(calls.items()):
-        if count:
-            rate = count / seconds * 60
-            print("  %-22s %5d calls  %6.1f a minute  %3.0f%% of Omie's "
-                "ceiling (%d)" % (call, count, rate, rate / CEILING * 100,
-                    CEILING))
+        print("  %-22s %5d calls" % (call, count))
+    # the methods run beside each other, each under its own limit: the
+    # busiest one sets the pace (its first 240 calls of a minute may go at
+    # once, so a run shorter than two minutes can pass 100%)
+    call, busiest = max(calls.items(), key=lambda i: i[1])
+    rate = busiest / seconds * 60
+    print("busiest method %s: %.0f calls a minute, %.0f%% of Omie's "
+        "ceiling of %d a minute per method" % (
+            call, rate, rate / CEILING * 100, CEILING))
 
 
 if __name__ == '__main__':

@@ -87,6 +87,9 @@ class Binding(ModelSQL, ModelView):
         return Integration.get_entity_selection()
 
     def get_rec_name(self, name):
+        if self.record:
+            # as users know it: "Banco do Brasil - Conta Movimento (4000…)"
+            return '%s (%s)' % (self.record.rec_name, self.external_id)
         return '%s %s' % (self.kind_string, self.external_id)
 
     def get_record_name(self, name):

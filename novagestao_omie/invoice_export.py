@@ -48,9 +48,10 @@ class Invoice(metaclass=PoolMeta):
             if b.record and b.record.state == 'cancelled']
 
     @classmethod
-    def omie_payments_to_export(cls, integration):
+    def omie_payments_to_export(cls, integration, invoices=None):
         """[(payment line, title binding)] of the payments made in Tryton,
-        from the export day on, of invoices that Omie holds"""
+        from the export day on, of invoices that Omie holds (of invoices
+        only, when given)"""
         pool = Pool()
         Binding = pool.get('integration.binding')
         PaymentLine = pool.get('account.invoice-account.move.line')
@@ -58,7 +59,9 @@ class Invoice(metaclass=PoolMeta):
                 ('invoice.company', '=', integration.company.id),
                 ('line.move.state', '=', 'posted'),
                 ('line.move.date', '>=', integration.export_from),
-                ], order=[('line.move.date', 'ASC'), ('id', 'ASC')])
+                ] + ([('invoice', 'in', [i.id for i in invoices])]
+                if invoices is not None else []),
+            order=[('line.move.date', 'ASC'), ('id', 'ASC')])
         # a payment of Tryton's pay wizard has its invoice as origin, the
         # settlements imported from Omie are bound, a statement's are not
         # the invoice's

@@ -684,6 +684,9 @@ DOCS_SCREENSHOTS = {
         'integration-form.png',
     'novagestao_integrations_base.menu_integration_form-list':
         'integrations-list.png',
+    # the third page of the integration form: Export
+    'novagestao_integrations_base.menu_integration_form-tab03':
+        'integration-export.png',
     'novagestao_integrations_base.menu_sync_run_form-form':
         'sync-run.png',
     'novagestao_integrations_base.menu_mapping_form-list':
