@@ -13,6 +13,7 @@ import logging
 import re
 
 from trytond.i18n import gettext
+from trytond.model import Model
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -364,7 +365,9 @@ def _alone(item):
     after each commit"""
     if isinstance(item, tuple):
         return tuple(_alone(i) for i in item)
-    return item.__class__(item.id)
+    if isinstance(item, Model):
+        return item.__class__(item.id)
+    return item
 
 
 def _as_listed(client):
