@@ -151,16 +151,17 @@ class Integration(metaclass=PoolMeta):
             if values.get('direction') == 'bidirectional':
                 turned_on.extend(
                     i for i in integrations if i.direction != 'bidirectional')
-                if not values.get('export_from'):
+                undated = [] if values.get('export_from') else [
+                    i for i in integrations if not i.export_from]
+                if undated:
                     # the export starts the day it is turned on
-                    undated = [i for i in integrations if not i.export_from]
-                    if undated:
-                        args.extend([undated,
-                                dict(values, export_from=Date.today())])
+                    args.extend([undated,
+                            dict(values, export_from=Date.today())])
                     integrations = [
                         i for i in integrations if i not in undated]
-            if integrations:
-                args.extend([integrations, values])
+                    if not integrations:
+                        continue
+            args.extend([integrations, values])
         cls._warn_bidirectional(turned_on)
         super().write(*args)
 
