@@ -110,15 +110,14 @@ class Integration(metaclass=PoolMeta):
             and self.status in {'active', 'error'})
 
     @classmethod
-    def exporting(cls, company, switch):
-        """The integrations of company that export, with the switch
-        (export_parties, export_invoices, export_payments) on"""
-        return [i for i in cls.search([
-                    ('company', '=', company.id),
-                    ('direction', '=', 'bidirectional'),
-                    ('status', 'in', ['active', 'error']),
-                    (switch, '=', True),
-                    ])]
+    def exporting(cls, switch, company=None):
+        """The integrations that export, with the switch (export_parties,
+        export_invoices, export_payments) on; of company when given"""
+        return cls.search([
+                ('direction', '=', 'bidirectional'),
+                ('status', 'in', ['active', 'error']),
+                (switch, '=', True),
+                ] + ([('company', '=', company.id)] if company else []))
 
     @classmethod
     def export_soon(cls, integrations):

@@ -25,6 +25,7 @@ from .export_payloads import (
     ExportProblem, invoice_categories, party_payload, settlement_payload,
     title_payload)
 from .omie import errors, records
+from .sync import error_kind
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class OmieExport:
         self.integration = integration
         self.run = run
         self.client = client or integration.omie_client()
-        self._party_ids = {}
+        # {party: invoice types} of the invoices this run exports
+        self._roles = {}
 
     def export(self):
         pool = Pool()
@@ -170,7 +172,7 @@ class OmieExport:
     def party_roles(self, party):
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        roles = set(getattr(self, '_roles', {}).get(party, ()))
+        roles = set(self._roles.get(party, ()))
         for type_ in ('in', 'out'):
             if type_ not in roles and Invoice.search([
                         ('party', '=', party.id),
@@ -183,8 +185,8 @@ class OmieExport:
     def export_party(self, party):
         pool = Pool()
         Binding = pool.get('integration.binding')
-        if not self.integration.export_parties and not self._party_bindings(
-                [party]):
+        binding = self._party_bindings([party]).get(party)
+        if not self.integration.export_parties and not binding:
             raise ExportProblem(
                 gettext('novagestao_omie.msg_export_party_off',
                     party=party.rec_name),
@@ -192,7 +194,6 @@ class OmieExport:
                 kind='data_conflict')
         payload = party_payload(
             self.integration, party, self.party_roles(party))
-        binding = self._party_bindings([party]).get(party)
         try:
             answer = self.client.call('UpsertCliente', **payload)
         except errors.DuplicateError as error:
@@ -383,21 +384,19 @@ def _stamp(record):
 
 
 def _error_kind(error):
-    if isinstance(error, errors.AuthenticationError):
-        return 'authentication'
-    if isinstance(error, (errors.TimeoutError, errors.ConnectionError,
-                errors.ServerError)):
+    "The sync error kind of an Omie error on a write: the import's, except"
+    if isinstance(error, errors.ServerError):
+        # Omie may have run the write before failing to answer
         return 'timeout'
-    if error.transient:
-        return 'rate_limit'
     if isinstance(error, errors.DuplicateError):
         return 'data_conflict'
-    return 'remote_error'
+    kind = error_kind(error)
+    # a refused write is Omie's word on the record, not a parsing problem
+    return 'remote_error' if kind == 'validation' else kind
 
 
 def _error_fix(error):
-    if isinstance(error, (errors.TimeoutError, errors.ConnectionError,
-                errors.ServerError)):
+    if _error_kind(error) == 'timeout':
         return gettext('novagestao_omie.msg_export_lost_answer_fix')
     if error.transient:
         return gettext('novagestao_omie.msg_export_retried')

@@ -130,4 +130,4 @@ class Invoice(metaclass=PoolMeta):
         if importing():
             return
         for company in {i.company for i in invoices}:
-            Integration.export_soon(Integration.exporting(company, switch))
+            Integration.export_soon(Integration.exporting(switch, company))

@@ -166,11 +166,8 @@ class Party(BindingMixin, metaclass=PoolMeta):
         Integration = pool.get('integration.integration')
         if importing():
             return
-        Integration.export_soon(Integration.search([
-                    ('direction', '=', 'bidirectional'),
-                    ('status', 'in', ['active', 'error']),
-                    ('export_parties', '=', True),
-                    ]))
+        # parties belong to no company: every company's export
+        Integration.export_soon(Integration.exporting('export_parties'))
 
     @classmethod
     def omie_deactivate(cls, integration, external_ids):
