@@ -43,7 +43,12 @@ class Binding(ModelSQL, ModelView):
         "sent to it from here.")
     local_hash = fields.Char(
         "Local Content Hash", readonly=True,
-        help="What was last sent of the local record.")
+        help="What the local record held of the exported fields when both "
+        "systems last agreed.")
+    remote_hash = fields.Char(
+        "External Content Hash", readonly=True,
+        help="What the external record held of the exported fields when "
+        "both systems last agreed.")
     last_synced = fields.DateTime("Last Synced", readonly=True)
     record_name = fields.Function(
         fields.Char("Local Record"), 'get_record_name')

@@ -16,6 +16,9 @@ from .exceptions import IntegrationWarning
 IMPORTING = '_integration_importing'
 # the detail of the sync errors of records that could not be exported
 EXPORT_DETAIL = 'export'
+# the detail of the sync errors of records changed in both systems, which
+# wait for a person's decision (conflict.py)
+CONFLICT_DETAIL = 'conflict'
 
 
 def importing():

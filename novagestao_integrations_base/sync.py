@@ -16,7 +16,7 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, TransactionError
 
 from .exceptions import IntegrationError
-from .export import EXPORT_DETAIL
+from .export import CONFLICT_DETAIL, EXPORT_DETAIL
 from .integration import utcnow
 
 TRIGGERS = [
@@ -36,7 +36,8 @@ ERROR_KINDS = [
     ('remote_error', "Remote error"),
     ]
 COUNTERS = [
-    'created', 'updated', 'unchanged', 'skipped', 'failed', 'exported']
+    'created', 'updated', 'unchanged', 'skipped', 'failed', 'exported',
+    'conflicts']
 
 
 def format_duration(delta):
@@ -226,6 +227,9 @@ class SyncRun(ModelSQL, ModelView):
     exported = fields.Integer(
         "Exported", readonly=True,
         help="The records sent to the external system.")
+    conflicts = fields.Integer(
+        "Conflicts", readonly=True,
+        help="The records changed in both systems since their last sync.")
     error_count = fields.Integer(
         "Errors", readonly=True,
         help="How many records this run reported in error.")
@@ -453,6 +457,7 @@ class SyncRunCounter(ModelSQL, ModelView):
     skipped = fields.Integer("Skipped", required=True, readonly=True)
     failed = fields.Integer("Failed", required=True, readonly=True)
     exported = fields.Integer("Exported", required=True, readonly=True)
+    conflicts = fields.Integer("Conflicts", required=True, readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -469,7 +474,7 @@ class SyncRunCounter(ModelSQL, ModelView):
         return 0
 
     default_updated = default_unchanged = default_skipped = default_failed = (
-        default_exported) = default_created
+        default_exported) = default_conflicts = default_created
 
     @classmethod
     def get_entities(cls):
@@ -607,7 +612,8 @@ class SyncError(ModelSQL, ModelView):
                 ('resolved', '=', False),
                 ['OR',
                     ('detail', '=', None),
-                    ('detail', '!=', EXPORT_DETAIL),
+                    # what only the export or a person's decision resolves
+                    ('detail', 'not in', [EXPORT_DETAIL, CONFLICT_DETAIL]),
                     ],
                 ])
 

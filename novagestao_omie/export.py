@@ -10,7 +10,6 @@ Omie record: parties and titles go through Omie's Upsert calls, and a
 payment Omie already holds is looked up and bound instead of sent twice."""
 import datetime as dt
 import logging
-import re
 
 from trytond.i18n import gettext
 from trytond.model import Model
@@ -22,14 +21,14 @@ from novagestao_integrations_base.sync import commit_and_continue
 
 from . import codes
 from .export_payloads import (
-    ExportProblem, invoice_categories, party_payload, settlement_payload,
-    title_payload)
+    ExportProblem, invoice_categories, settlement_payload, title_payload)
 from .omie import errors, records
+from .party_export import KIND as PARTY_KIND
+from .party_export import NotSent, PartyExport, stamp
 from .sync import error_kind
 
 logger = logging.getLogger(__name__)
 
-PARTY_KIND = 'party'
 SETTLEMENT_KIND = 'settlement'
 CLEARING_KIND = 'clearing_account'
 TITLE_KINDS = {'in': 'payable', 'out': 'receivable'}
@@ -39,16 +38,13 @@ TITLE_PATHS = {
     'receivable': ('financas/contareceber/', 'UpsertContaReceber',
         'ConsultarContaReceber', 'LancarRecebimento', 'CancelarRecebimento'),
     }
-# "Cliente já cadastrado para o CPF/CNPJ [..] com o Id [..] e código de
-# integração [..] !": the Omie client that has the document already
-DUPLICATE_ID = re.compile(r'com o Id \[(\d+)\]')
 
 
 class ExportStopped(Exception):
     "Omie takes no write now: what is left waits for the next run"
 
 
-class OmieExport:
+class OmieExport(PartyExport):
     """The export of an integration in a run: parties, then invoices and
     their cancellations, then payments and their reversals"""
 
@@ -106,6 +102,8 @@ class OmieExport:
             code = self.code_of(item)
             try:
                 send(_alone(item))
+            except NotSent:
+                pass  # a conflict found or settled: the run counts it
             except ExportProblem as problem:
                 Transaction().rollback()
                 self.record_error(entity, code, problem.kind,
@@ -143,104 +141,6 @@ class OmieExport:
             suggested_fix=fix, detail=EXPORT_DETAIL)
         self.run.add_counts(entity, failed=1)
 
-    # -- parties ---------------------------------------------------------
-    def parties_to_export(self, invoices):
-        """The parties to send: those of the invoices that Omie does not
-        know yet, and those created or changed here since their export"""
-        pool = Pool()
-        Party = pool.get('party.party')
-        roles = {}
-        for invoice in invoices:
-            roles.setdefault(invoice.party, set()).add(invoice.type)
-        self._roles = roles
-        parties = set()
-        if self.integration.export_parties:
-            parties.update(Party.omie_parties_to_export(
-                    self.integration, lambda p: party_payload(
-                        self.integration, p, self.party_roles(p))))
-        bound = self._party_bindings(list(roles))
-        parties.update(p for p in roles if p not in bound)
-        return sorted(parties, key=lambda p: p.id)
-
-    def _party_bindings(self, parties):
-        pool = Pool()
-        Binding = pool.get('integration.binding')
-        return {party: binding for party, binding in Binding.for_records(
-                self.integration, parties).items()
-            if binding.kind == PARTY_KIND}
-
-    def party_roles(self, party):
-        pool = Pool()
-        Invoice = pool.get('account.invoice')
-        roles = set(self._roles.get(party, ()))
-        for type_ in ('in', 'out'):
-            if type_ not in roles and Invoice.search([
-                        ('party', '=', party.id),
-                        ('type', '=', type_),
-                        ('company', '=', self.integration.company.id),
-                        ], limit=1):
-                roles.add(type_)
-        return roles
-
-    def export_party(self, party):
-        pool = Pool()
-        Binding = pool.get('integration.binding')
-        binding = self._party_bindings([party]).get(party)
-        if not self.integration.export_parties and not binding:
-            raise ExportProblem(
-                gettext('novagestao_omie.msg_export_party_off',
-                    party=party.rec_name),
-                gettext('novagestao_omie.msg_export_party_off_fix'),
-                kind='data_conflict')
-        payload = party_payload(
-            self.integration, party, self.party_roles(party))
-        try:
-            answer = self.client.call('UpsertCliente', **payload)
-        except errors.DuplicateError as error:
-            answer = self._adopt_party(party, error)
-        omie_id = records.parse_id(
-            answer.get('codigo_cliente_omie'), 'codigo_cliente_omie')
-        consulted = records.Party.from_omie(_as_listed(self.client.call(
-                    'ConsultarCliente', codigo_cliente_omie=omie_id)))
-        # Omie's webhook of the client may have bound it meanwhile
-        binding = binding or Binding.lookup(
-            self.integration, PARTY_KIND, [omie_id]).get(str(omie_id))
-        binding = Binding.link(
-            self.integration, PARTY_KIND, omie_id, party,
-            remote_stamp=_stamp(consulted),
-            content_hash=consulted.content_hash(), binding=binding)
-        binding.origin = 'export'
-        binding.local_hash = records.content_hash(payload)
-        binding.save()
-
-    def _adopt_party(self, party, error):
-        """Omie has a client of the party's CNPJ/CPF already: when no
-        Tryton party stands for it yet, it is the same one; link it"""
-        pool = Pool()
-        Binding = pool.get('integration.binding')
-        omie_id = DUPLICATE_ID.search(error.faultstring or '')
-        if omie_id and not Binding.lookup(
-                self.integration, PARTY_KIND, [omie_id.group(1)]):
-            code = codes.make(self.integration, codes.PARTY, party.id)
-            return self.client.call('AssociarCodIntCliente',
-                codigo_cliente_omie=int(omie_id.group(1)),
-                codigo_cliente_integracao=code)
-        raise ExportProblem(
-            gettext('novagestao_omie.msg_export_party_duplicate',
-                party=party.rec_name, error=error.faultstring or ''),
-            gettext('novagestao_omie.msg_export_party_duplicate_fix'),
-            kind='data_conflict')
-
-    def party_omie_id(self, party):
-        binding = self._party_bindings([party]).get(party)
-        if binding is None:
-            raise ExportProblem(
-                gettext('novagestao_omie.msg_export_party_missing',
-                    party=party.rec_name),
-                gettext('novagestao_omie.msg_export_party_missing_fix'),
-                kind='data_conflict')
-        return int(binding.external_id)
-
     # -- invoices --------------------------------------------------------
     def default_bank_account(self):
         account = self.integration.export_bank_account
@@ -269,7 +169,7 @@ class OmieExport:
                 codigo_lancamento_omie=omie_id), kind)
         binding = Binding.link(
             self.integration, kind, omie_id, invoice,
-            remote_stamp=_stamp(title), content_hash=title.content_hash(),
+            remote_stamp=stamp(title), content_hash=title.content_hash(),
             # Omie's webhook of the title may have bound it meanwhile
             binding=Binding.lookup(
                 self.integration, kind, [omie_id]).get(str(omie_id)))
@@ -369,18 +269,6 @@ def _alone(item):
     if isinstance(item, Model):
         return item.__class__(item.id)
     return item
-
-
-def _as_listed(client):
-    """The client as ListarClientes shows it to the import, which asks
-    for neither its notes (exibir_obs) nor its features
-    (exibir_caracteristicas): its content hash is then the import's"""
-    return {k: v for k, v in client.items()
-        if k not in {'observacao', 'caracteristicas'}}
-
-
-def _stamp(record):
-    return record.altered_at.isoformat() if record.altered_at else None
 
 
 def _error_kind(error):

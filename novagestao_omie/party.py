@@ -8,9 +8,12 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 
 from novagestao_integrations_base.binding import IN_MAX, BindingMixin
+from novagestao_integrations_base.conflict import (
+    LOCAL, REMOTE, WAIT, view_hash)
 from novagestao_integrations_base.export import importing
 
 from . import codes
+from .conflict import agree, local_party_view, party_labels, party_view
 
 KIND = 'party'
 
@@ -32,9 +35,12 @@ class Party(BindingMixin, metaclass=PoolMeta):
         """Create or update the parties of Omie clients and suppliers
 
         Bound parties are updated only when Omie's content changed; an
-        unbound client is linked to the party with the same CNPJ/CPF."""
+        unbound client is linked to the party with the same CNPJ/CPF.  A
+        party exported from here and changed in both systems since is a
+        conflict, settled by the integration's policy or by a person."""
         pool = Pool()
         Binding = pool.get('integration.binding')
+        Conflict = pool.get('integration.conflict')
         Error = pool.get('integration.sync.error')
         counts = dict.fromkeys(['created', 'updated', 'unchanged'], 0)
         if not omie_parties:
@@ -52,13 +58,32 @@ class Party(BindingMixin, metaclass=PoolMeta):
             if party not in already_bound}
         categories = cls._omie_categories(
             {t for p in omie_parties for t in p.tags})
-        to_save, to_bind, warnings = [], [], []
+        to_save, to_bind, warnings, waiting, agreed = [], [], [], set(), []
         for omie_party in omie_parties:
             external_id = str(omie_party.omie_id)
             binding = bindings.get(external_id)
             content_hash = omie_party.content_hash()
             if binding and binding.record and (
                     binding.content_hash == content_hash):
+                counts['unchanged'] += 1
+                continue
+            decision = None
+            if binding and binding.record and binding.origin == 'export':
+                decision = Conflict.arbitrate(run, binding,
+                    local_party_view(integration, binding.record),
+                    party_view(integration, omie_party.raw),
+                    party_labels(integration), remote_data=omie_party.raw,
+                    content_hash=content_hash)
+            if decision == WAIT:
+                waiting.add(external_id)
+                continue
+            if decision == LOCAL:
+                # Tryton's version goes at the export: what Omie holds now
+                # is what it replaces
+                binding.content_hash = content_hash
+                binding.remote_hash = view_hash(
+                    party_view(integration, omie_party.raw))
+                agreed.append(binding)
                 counts['unchanged'] += 1
                 continue
             if binding and binding.record:
@@ -73,15 +98,15 @@ class Party(BindingMixin, metaclass=PoolMeta):
                     counts['created'] += 1
                 else:
                     counts['updated'] += 1
+            if decision == REMOTE:
+                party._omie_set_exported(integration, omie_party)
             warning = party._omie_set(omie_party, categories)
             if warning:
                 warnings.append((omie_party, warning))
             to_save.append(party)
             to_bind.append((external_id, party, omie_party, binding))
         cls.save(to_save)
-        for _, _, _, binding in to_bind:
-            if binding and binding.origin == 'export':
-                binding.local_hash = None
+        Binding.save(agreed)
         links = []
         for external_id, party, omie_party, binding in to_bind:
             link = Binding.link(
@@ -93,10 +118,11 @@ class Party(BindingMixin, metaclass=PoolMeta):
                     codes.PARTY) == party.id:
                 # the client was sent from here: it stays Tryton's
                 link.origin = 'export'
-                link.local_hash = None
+            if getattr(link, 'origin', None) == 'export':
+                agree(integration, link, omie_party.raw)
             links.append(link)
         Binding.save(links)
-        warned = {str(p.omie_id) for p, _ in warnings}
+        warned = {str(p.omie_id) for p, _ in warnings} | waiting
         Error.resolve(integration, KIND, [
                 str(p.omie_id) for p in omie_parties
                 if str(p.omie_id) not in warned] + [
@@ -114,39 +140,34 @@ class Party(BindingMixin, metaclass=PoolMeta):
         return counts
 
     @classmethod
-    def omie_parties_to_export(cls, integration, payload):
+    def omie_parties_to_export(cls, integration):
         """The parties to send to Omie: those created from the export day
-        on that no external system knows, and those exported whose content
-        (payload(party)) changed since
-
-        A party whose Omie client was imported again since its export is
-        taken as it is now, without sending it back."""
+        on that no external system knows, and those exported whose fields
+        changed here since both systems last agreed, unless a conflict of
+        theirs waits for a person"""
         pool = Pool()
         Binding = pool.get('integration.binding')
         Company = pool.get('company.company')
+        Conflict = pool.get('integration.conflict')
         from .export import export_since
-        from .omie.records import content_hash
         companies = {c.party for c in Company.search([])}
         parties = [p for p in cls.search([
                     ('create_date', '>=', export_since(integration)),
                     ('integration_linked', '=', False),
                     ], order=[('id', 'ASC')])
             if p not in companies]
-        rebased = []
-        for binding in Binding.search([
-                    ('integration', '=', integration.id),
-                    ('kind', '=', KIND),
-                    ('origin', '=', 'export'),
-                    ]):
-            if not binding.record:
-                continue
-            local_hash = content_hash(payload(binding.record))
-            if binding.local_hash is None:
-                binding.local_hash = local_hash
-                rebased.append(binding)
-            elif binding.local_hash != local_hash:
+        bindings = Binding.search([
+                ('integration', '=', integration.id),
+                ('kind', '=', KIND),
+                ('origin', '=', 'export'),
+                ('record', '!=', None),
+                ])
+        waiting = Conflict.waiting(integration, bindings)
+        for binding in bindings:
+            local_hash = view_hash(
+                local_party_view(integration, binding.record))
+            if binding.local_hash != local_hash and binding not in waiting:
                 parties.append(binding.record)
-        Binding.save(rebased)
         return parties
 
     @classmethod
@@ -180,6 +201,61 @@ class Party(BindingMixin, metaclass=PoolMeta):
                 [p.id for p in parties.values()]) if p.active]
         if parties:
             cls.write(parties, {'active': False})
+
+    @classmethod
+    def omie_keep_version(cls, integration, binding, omie_party):
+        """Apply to the party of binding the version of its Omie client: a
+        person kept it in a conflict"""
+        party = binding.record
+        party._omie_set_exported(integration, omie_party)
+        party._omie_set(
+            omie_party, cls._omie_categories(set(omie_party.tags)))
+        party.save()
+        agree(integration, binding, omie_party.raw)
+
+    def _omie_set_exported(self, integration, omie_party):
+        """Set the exported fields as the Omie client has them, replacing
+        what was typed here (the import alone only adds contacts)"""
+        pool = Pool()
+        Identifier = pool.get('party.identifier')
+        ContactMechanism = pool.get('party.contact_mechanism')
+        chosen = set(integration.export_party_fields or [])
+        identifier = document_identifier(omie_party.document)
+        if 'document' in chosen and identifier:
+            type_, code = identifier
+            others = [i for i in self.identifiers
+                if i.type not in {'br_vat', 'br_cpf'}]
+            if not any(i.type == type_ and i.code_compact == code
+                    for i in self.identifiers):
+                self.identifiers = others + [
+                    Identifier(type=type_, code=code)]
+        mechanisms = list(self.contact_mechanisms)
+        for field, type_, value in [
+                ('email', 'email', omie_party.email),
+                ('phone', 'phone',
+                    omie_party.phones[0] if omie_party.phones else '')]:
+            if field not in chosen:
+                continue
+            kinds = {type_, 'mobile'} if type_ == 'phone' else {type_}
+            # the first of its kind is the one the export sends
+            first = next((m for m in mechanisms if m.type in kinds), None)
+            if first is not None and value:
+                first.value = value
+            elif first is not None:
+                mechanisms.remove(first)
+            elif value:
+                mechanisms.append(ContactMechanism(type=type_, value=value))
+            self.contact_mechanisms = mechanisms
+        if 'address' in chosen and self.addresses:
+            address = self.addresses[0]
+            street = ', '.join(filter(None, [
+                        omie_party.street, omie_party.number,
+                        omie_party.complement]))
+            address.street = '\n'.join(
+                filter(None, [street, omie_party.district])) or None
+            address.postal_code = omie_party.zip or None
+            address.city = omie_party.city or None
+            self.addresses = list(self.addresses)
 
     @classmethod
     def _omie_exported(cls, integration, omie_party):

@@ -5,12 +5,11 @@
 
 Run by ./setup/demo, which creates the database and starts the sandbox."""
 import argparse
-import json
 import logging
 import sys
 import time
-import urllib.request
 
+import sandbox_changes
 from demo_export import export_demo
 
 COMPANY_NAME = "NovaGestão Demo Ltda"
@@ -325,14 +324,14 @@ def print_run(run):
     if run.message:
         print("  %s" % run.message)
     if run.counters:
-        print("  %-24s %8s %8s %9s %8s %7s %9s" % (
+        print("  %-24s %8s %8s %9s %8s %7s %9s %9s" % (
                 "entity", "created", "updated", "unchanged", "skipped",
-                "failed", "exported"))
+                "failed", "exported", "conflicts"))
         for counter in run.counters:
-            print("  %-24s %8d %8d %9d %8d %7d %9d" % (
+            print("  %-24s %8d %8d %9d %8d %7d %9d %9d" % (
                     counter.entity_name, counter.created, counter.updated,
                     counter.unchanged, counter.skipped, counter.failed,
-                    counter.exported))
+                    counter.exported, counter.conflicts))
     errors = run.errors
     if errors:
         print("  %d error(s) in this run, pending and retried at the next "
@@ -459,14 +458,7 @@ def change_sandbox(sandbox_url, count, since):
         changes.append(('receivable', receivable['codigo_lancamento_omie'], {
                     'status_titulo': 'CANCELADO'}))
     for entity, omie_id, values in changes:
-        request = urllib.request.Request(
-            sandbox_url.rstrip('/') + '/_sandbox/change',
-            data=json.dumps({
-                    'entity': entity, 'id': omie_id, 'changes': values,
-                    }).encode(),
-            headers={'Content-Type': 'application/json'}, method='POST')
-        with urllib.request.urlopen(request, timeout=30):
-            pass
+        sandbox_changes.change(sandbox_url, entity, omie_id, values)
     return len(changes)
 
 

@@ -4,7 +4,10 @@
 """The export part of the demo: the user turns the sync bidirectional, types
 a supplier, its invoice and the payment in Tryton, and the export sends them
 to Omie (the sandbox), whose records are then printed"""
+import time
 from decimal import Decimal
+
+import sandbox_changes
 
 SUPPLIER = "Papelaria Central Ltda"
 SUPPLIER_CNPJ = '11444777000161'
@@ -162,6 +165,64 @@ def print_omie_records(database, integration_id, invoice_id, sandbox_url):
             title.get('status_titulo', ''), title.get('valor_pag') or 0))
 
 
+def change_both_sides(database, integration_id, invoice_id, sandbox_url):
+    """Before the next sync, the supplier's e-mail is changed in Tryton by
+    one user and in Omie by another"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(database, 0) as transaction:
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Integration = pool.get('integration.integration')
+        Invoice = pool.get('account.invoice')
+        party = Invoice(invoice_id).party
+        binding, = Binding.search([
+                ('integration', '=', integration_id),
+                ('record', '=', str(party)),
+                ])
+        contact, = [c for c in party.contact_mechanisms if c.type == 'email']
+        old = contact.value
+        with transaction.set_context(
+                company=Integration(integration_id).company.id):
+            contact.value = 'financeiro@papelariacentral.com.br'
+            contact.save()
+        omie_id = int(binding.external_id)
+        transaction.commit()
+    # Omie stamps changes to the second: make it newer than the last sync
+    time.sleep(1)
+    sandbox_changes.change(sandbox_url, 'party', omie_id,
+        {'email': 'pagamentos@papelariacentral.com.br'})
+    print("\nBefore the next sync, the e-mail %s of %s changes in both "
+        "systems:\n  in Tryton to financeiro@papelariacentral.com.br\n"
+        "  in Omie to pagamentos@papelariacentral.com.br" % (old, SUPPLIER))
+
+
+def print_conflicts(database, integration_id):
+    "The conflicts waiting for a person, field by field"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    with Transaction().start(database, 0, readonly=True):
+        Conflict = Pool().get('integration.conflict')
+        conflicts = Conflict.search([
+                ('integration', '=', integration_id),
+                ('state', '=', 'open'),
+                ])
+        for conflict in conflicts:
+            print("\nData conflict waiting in Integrations › Data "
+                "Conflicts: %s" % conflict.rec_name)
+            print("  %-16s %-36s %-36s" % ("field", "Omie", "Tryton"))
+            for line in conflict.lines:
+                print("  %-16s %-36s %-36s%s" % (line.name, line.remote_value,
+                        line.local_value, "  <- differs" if line.differs
+                        else ""))
+            print("  The user chooses Keep External Version or Keep Tryton "
+                "Version; until then the supplier is neither sent nor "
+                "updated.")
+        return bool(conflicts)
+
+
 def export_demo(database, integration_id, sandbox_url, synchronise):
     "Run the export part of the demo; return whether its runs succeeded"
     turn_bidirectional(database, integration_id)
@@ -170,5 +231,8 @@ def export_demo(database, integration_id, sandbox_url, synchronise):
     print_omie_records(database, integration_id, invoice_id, sandbox_url)
     ok = synchronise(database, integration_id,
         "Sync after the export (nothing comes back twice)") and ok
-    return ok
+    change_both_sides(database, integration_id, invoice_id, sandbox_url)
+    ok = synchronise(database, integration_id,
+        "Sync after the changes on both sides") and ok
+    return print_conflicts(database, integration_id) and ok
 

@@ -24,16 +24,18 @@ from .posting import request
 from .tools import OmieEndToEndTestCase
 
 
-
 def new_cnpj(seed):
     "A valid CNPJ of its own for each test"
     base = '%012d' % (zlib.crc32(seed.encode()) % 10 ** 8 * 10 ** 4 + 1)
     return base + cnpj.calc_check_digits(base)
+
+
 ENTITIES = ['category', 'bank_account', 'party', 'payable', 'receivable',
     'settlement']
 
 
-class ExportTestCase(OmieEndToEndTestCase):
+class ExportCase(OmieEndToEndTestCase):
+    "A company of its own with a bidirectional integration, and helpers"
     sandbox_options = {'seed': 61, 'parties': 6, 'titles': 8, 'movements': 0}
 
     def setUp(self):
@@ -206,7 +208,9 @@ class ExportTestCase(OmieEndToEndTestCase):
                         ('detail', '=', 'export'),
                         ])]
 
-    # tests
+
+
+class ExportTestCase(ExportCase):
 
     def test_supplier_invoice_and_payment_reach_omie_once(self):
         "A party, its supplier invoice and payment are exported, once"

@@ -73,7 +73,7 @@ _EMPTY_DATES = {'00/00/0000', '0000-00-00', '00/00/00'}
 # ---------------------------------------------------------------------------
 # Scalar parsers
 
-def _text(value):
+def clean_text(value):
     "Omie text as a stripped str ('' for None)"
     if value is None:
         return ''
@@ -82,13 +82,13 @@ def _text(value):
 
 def _fold(text):
     "Upper case without accents, for comparing labels"
-    text = unicodedata.normalize('NFKD', _text(text))
+    text = unicodedata.normalize('NFKD', clean_text(text))
     return ''.join(c for c in text if not unicodedata.combining(c)).upper()
 
 
 def only_digits(value):
     "'11.222.333/0001-81' -> '11222333000181'"
-    return re.sub(r'\D', '', _text(value))
+    return re.sub(r'\D', '', clean_text(value))
 
 
 def parse_date(value, field='date'):
@@ -103,7 +103,7 @@ def parse_date(value, field='date'):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value)
+    text = clean_text(value)
     if not text or text in _EMPTY_DATES:
         return None
     match = _DATE_BR.match(text)
@@ -128,7 +128,7 @@ def parse_time(value, field='time'):
         return None
     if isinstance(value, dt.time):
         return value
-    text = _text(value)
+    text = clean_text(value)
     if not text:
         return None
     match = _TIME.match(text)
@@ -168,7 +168,7 @@ def parse_iso(value, field='datetime'):
     elif isinstance(value, dt.date):
         result = dt.datetime.combine(value, dt.time())
     else:
-        text = _text(value)
+        text = clean_text(value)
         if not text or text in _EMPTY_DATES:
             return None
         if _DATE_BR.match(text):
@@ -214,7 +214,7 @@ def _to_decimal(value, field):
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
-    text = _text(value).replace('R$', '').replace(' ', '')
+    text = clean_text(value).replace('R$', '').replace(' ', '')
     if not text:
         return None
     if ',' in text:
@@ -278,7 +278,7 @@ def amount_problem(value, field):
         return None  # parse_decimal refuses it with its own error
     if number is None:
         return None
-    text = _text(value) if not isinstance(value, float) else repr(value)
+    text = clean_text(value) if not isinstance(value, float) else repr(value)
     if not number.is_finite() or abs(number) >= AMOUNT_LIMIT:
         return (field, text, 'too_large')
     cents = number.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -315,14 +315,14 @@ def currency_code(raw):
         if not isinstance(data, dict):
             continue
         for key in CURRENCY_KEYS:
-            code = _text(data.get(key)).upper()
+            code = clean_text(data.get(key)).upper()
             if code:
                 return 'BRL' if code in _REAL else code
     return None
 
 
 def _optional_decimal(value, field):
-    if value is None or _text(value) == '':
+    if value is None or clean_text(value) == '':
         return None
     return parse_decimal(value, field)
 
@@ -337,7 +337,7 @@ def parse_id(value, field='id'):
         value = int(value)
     if isinstance(value, int):
         return value or None
-    text = _text(value)
+    text = clean_text(value)
     if not text:
         return None
     if not text.isdigit():
@@ -445,6 +445,11 @@ class _Record:
 _CITY_UF = re.compile(r'\s*\(\s*[A-Za-z]{2}\s*\)\s*$')
 
 
+def city_name(value):
+    "The city of an Omie address without the state it may end with"
+    return _CITY_UF.sub('', clean_text(value))
+
+
 @dataclass(slots=True)
 class Party(_Record):
     "A client/supplier (ListarClientes, ConsultarCliente, webhooks)"
@@ -481,7 +486,7 @@ class Party(_Record):
         with _parsing('Party', data, 'codigo_cliente_omie'):
             tags = []
             for item in data.get('tags') or []:
-                tag = _text(item.get('tag') if isinstance(item, dict)
+                tag = clean_text(item.get('tag') if isinstance(item, dict)
                     else item)
                 if tag:
                     tags.append(tag)
@@ -490,20 +495,20 @@ class Party(_Record):
             # A register without a role tag is a plain customer.
             is_customer = 'CLIENTE' in folded_tags or not is_supplier
             document = only_digits(data.get('cnpj_cpf'))
-            flag = _text(data.get('pessoa_fisica'))
+            flag = clean_text(data.get('pessoa_fisica'))
             is_person = (parse_flag(flag) if flag
                 else len(document) == 11)
-            state = _text(data.get('estado')).upper()
-            country = _text(data.get('codigo_pais'))
+            state = clean_text(data.get('estado')).upper()
+            country = clean_text(data.get('codigo_pais'))
             if not country and state != 'EX':
                 country = BRAZIL
             phones = []
             for prefix in ('telefone1', 'telefone2'):
                 ddd = only_digits(data.get(f'{prefix}_ddd'))
-                number = _text(data.get(f'{prefix}_numero'))
+                number = clean_text(data.get(f'{prefix}_numero'))
                 if number:
                     phones.append(f'({ddd}) {number}' if ddd else number)
-            city = _text(data.get('cidade'))
+            city = clean_text(data.get('cidade'))
             city_ibge = only_digits(data.get('cidade_ibge'))
             if city.isdigit():  # IBGE code where a name was expected
                 city_ibge, city = city_ibge or city, ''
@@ -511,21 +516,21 @@ class Party(_Record):
             return cls(
                 omie_id=parse_id(data.get('codigo_cliente_omie',
                         data.get('codigo_cliente')), 'codigo_cliente_omie'),
-                integration_code=_text(data.get('codigo_cliente_integracao')),
-                name=_text(data.get('razao_social')),
-                trade_name=_text(data.get('nome_fantasia')),
+                integration_code=clean_text(data.get('codigo_cliente_integracao')),
+                name=clean_text(data.get('razao_social')),
+                trade_name=clean_text(data.get('nome_fantasia')),
                 document=document,
                 is_person=is_person,
                 tags=tags,
                 is_customer=is_customer,
                 is_supplier=is_supplier,
                 active=not parse_flag(data.get('inativo')),
-                email=_text(data.get('email')),
+                email=clean_text(data.get('email')),
                 phones=phones,
-                street=_text(data.get('endereco')),
-                number=_text(data.get('endereco_numero')),
-                complement=_text(data.get('complemento')),
-                district=_text(data.get('bairro')),
+                street=clean_text(data.get('endereco')),
+                number=clean_text(data.get('endereco_numero')),
+                complement=clean_text(data.get('complemento')),
+                district=clean_text(data.get('bairro')),
                 city=_CITY_UF.sub('', city),
                 city_ibge=city_ibge,
                 state=state,
@@ -533,8 +538,8 @@ class Party(_Record):
                 country_code=country,
                 foreign=(state == 'EX' or parse_flag(data.get('exterior'))
                     or (country not in ('', BRAZIL))),
-                state_registration=_text(data.get('inscricao_estadual')),
-                municipal_registration=_text(
+                state_registration=clean_text(data.get('inscricao_estadual')),
+                municipal_registration=clean_text(
                     data.get('inscricao_municipal')),
                 created_at=created,
                 altered_at=altered,
@@ -560,21 +565,21 @@ class Category(_Record):
     @classmethod
     def from_omie(cls, data):
         with _parsing('Category', data, 'codigo'):
-            code = _text(data.get('codigo'))
+            code = clean_text(data.get('codigo'))
 
             def role(flag_key, prefix):
                 # The flag when Omie sends it; else Omie's numbering
                 # convention (1.x revenue, 2.x expense).
-                flag = _text(data.get(flag_key))
+                flag = clean_text(data.get(flag_key))
                 return parse_flag(flag) if flag else code.startswith(prefix)
 
-            parent = _text(data.get('categoria_superior'))
+            parent = clean_text(data.get('categoria_superior'))
             if not parent and '.' in code:
                 parent = code.rsplit('.', 1)[0]
             return cls(
                 code=code,
-                description=(_text(data.get('descricao'))
-                    or _text(data.get('descricao_padrao'))),
+                description=(clean_text(data.get('descricao'))
+                    or clean_text(data.get('descricao_padrao'))),
                 is_revenue=role('conta_receita', '1.'),
                 is_expense=role('conta_despesa', '2.'),
                 parent_code=parent,
@@ -582,7 +587,7 @@ class Category(_Record):
                 totalizing=parse_flag(data.get('totalizadora')),
                 transfer=parse_flag(data.get('transferencia')),
                 hidden=parse_flag(data.get('nao_exibir')),
-                nature=_text(data.get('natureza')),
+                nature=clean_text(data.get('natureza')),
                 raw=data,
                 )
 
@@ -608,22 +613,22 @@ class BankAccount(_Record):
     @classmethod
     def from_omie(cls, data):
         with _parsing('BankAccount', data, 'nCodCC'):
-            kind = _text(data.get('tipo_conta_corrente')
+            kind = clean_text(data.get('tipo_conta_corrente')
                 or data.get('tipo')).upper()
-            bank_code = _text(data.get('codigo_banco'))
+            bank_code = clean_text(data.get('codigo_banco'))
             created = parse_datetime(data.get('data_inc'),
                 data.get('hora_inc'), 'data_inc')
             altered = parse_datetime(data.get('data_alt'),
                 data.get('hora_alt'), 'data_alt')
             return cls(
                 omie_id=parse_id(data.get('nCodCC'), 'nCodCC'),
-                integration_code=_text(data.get('cCodCCInt')),
+                integration_code=clean_text(data.get('cCodCCInt')),
                 type=kind,
                 bank_code=bank_code,
-                agency=_text(data.get('codigo_agencia')),
-                number=_text(data.get('numero_conta_corrente')
+                agency=clean_text(data.get('codigo_agencia')),
+                number=clean_text(data.get('numero_conta_corrente')
                     or data.get('conta_corrente')),
-                description=_text(data.get('descricao')),
+                description=clean_text(data.get('descricao')),
                 initial_balance=parse_decimal(data.get('saldo_inicial'),
                     'saldo_inicial'),
                 initial_balance_date=parse_date(data.get('saldo_data'),
@@ -651,8 +656,8 @@ def _splits(items, amount_keys, percent_keys, code_keys):
     for item in items or []:
         if not isinstance(item, dict):
             continue
-        code = next((_text(item.get(k)) for k in code_keys
-                if _text(item.get(k))), '')
+        code = next((clean_text(item.get(k)) for k in code_keys
+                if clean_text(item.get(k))), '')
         amount = next((item.get(k) for k in amount_keys
                 if item.get(k) not in (None, '')), None)
         percent = next((item.get(k) for k in percent_keys
@@ -671,7 +676,7 @@ _KINDS = {'payable': 'payable', 'p': 'payable', 'cp': 'payable',
 
 def _kind(value):
     try:
-        return _KINDS[_text(value).lower()]
+        return _KINDS[clean_text(value).lower()]
     except KeyError:
         raise ValueError(f'unknown title kind {value!r} '
             "(expected 'payable' or 'receivable')") from None
@@ -683,7 +688,7 @@ _RECEIVABLE_KEYS = ('data_registro', 'boleto', 'recebimento', 'nCodPedido')
 
 
 def _guess_kind(data):
-    origin = _text(data.get('id_origem')).upper()
+    origin = clean_text(data.get('id_origem')).upper()
     if len(origin) == 4 and origin[-1] in 'PR':  # APIP, NFER, …
         return 'payable' if origin[-1] == 'P' else 'receivable'
     if any(key in data for key in _PAYABLE_KEYS):
@@ -774,7 +779,7 @@ class Title(_Record):
             paid = next((_optional_decimal(data.get(key), key) for key in
                     ('valor_pag', 'valor_pago', 'valor_recebido',
                         'valor_baixado')
-                    if _text(data.get(key)) != ''), None)
+                    if clean_text(data.get(key)) != ''), None)
             open_ = _optional_decimal(data.get('valor_aberto'),
                 'valor_aberto')
             paid, open_ = _amounts(status, amount, paid, open_)
@@ -786,21 +791,21 @@ class Title(_Record):
                 kind=kind,
                 omie_id=parse_id(data.get('codigo_lancamento_omie'),
                     'codigo_lancamento_omie'),
-                integration_code=_text(
+                integration_code=clean_text(
                     data.get('codigo_lancamento_integracao')),
                 party_omie_id=parse_id(data.get('codigo_cliente_fornecedor'),
                     'codigo_cliente_fornecedor'),
-                document_number=_text(data.get('numero_documento')),
-                fiscal_number=_text(data.get('numero_documento_fiscal')),
+                document_number=clean_text(data.get('numero_documento')),
+                fiscal_number=clean_text(data.get('numero_documento_fiscal')),
                 nfe_key=only_digits(data.get('chave_nfe')),
-                instalment=_text(data.get('numero_parcela')),
+                instalment=clean_text(data.get('numero_parcela')),
                 issue_date=parse_date(data.get('data_emissao'),
                     'data_emissao'),
                 due_date=due,
                 forecast_date=parse_date(data.get('data_previsao'),
                     'data_previsao') or due,
                 amount=amount,
-                category_code=(_text(data.get('codigo_categoria'))
+                category_code=(clean_text(data.get('codigo_categoria'))
                     or (splits[0].code if splits else '')),
                 categories=splits,
                 bank_account_omie_id=parse_id(data.get('id_conta_corrente'),
@@ -808,9 +813,9 @@ class Title(_Record):
                 status=status,
                 paid_amount=paid,
                 open_amount=open_,
-                observation=_text(data.get('observacao')),
-                document_type=_text(data.get('codigo_tipo_documento')),
-                origin=_text(data.get('id_origem')),
+                observation=clean_text(data.get('observacao')),
+                document_type=clean_text(data.get('codigo_tipo_documento')),
+                origin=clean_text(data.get('id_origem')),
                 created_at=created,
                 altered_at=altered,
                 raw=data,
@@ -822,7 +827,7 @@ class Title(_Record):
         details = movement.get('detalhes') or {}
         summary = movement.get('resumo') or {}
         with _parsing('Title', details, 'nCodTitulo'):
-            kind = 'payable' if _text(details.get('cNatureza')).upper() == \
+            kind = 'payable' if clean_text(details.get('cNatureza')).upper() == \
                 'P' else 'receivable'
             amount = parse_decimal(details.get('nValorTitulo'),
                 'nValorTitulo')
@@ -842,20 +847,20 @@ class Title(_Record):
             return cls(
                 kind=kind,
                 omie_id=parse_id(details.get('nCodTitulo'), 'nCodTitulo'),
-                integration_code=_text(details.get('cCodIntTitulo')),
+                integration_code=clean_text(details.get('cCodIntTitulo')),
                 party_omie_id=parse_id(details.get('nCodCliente'),
                     'nCodCliente'),
-                document_number=_text(details.get('cNumTitulo')),
-                fiscal_number=_text(details.get('cNumDocFiscal')),
+                document_number=clean_text(details.get('cNumTitulo')),
+                fiscal_number=clean_text(details.get('cNumDocFiscal')),
                 nfe_key=only_digits(details.get('cChaveNFe')),
-                instalment=_text(details.get('cNumParcela')),
+                instalment=clean_text(details.get('cNumParcela')),
                 issue_date=parse_date(details.get('dDtEmissao'),
                     'dDtEmissao'),
                 due_date=due,
                 forecast_date=parse_date(details.get('dDtPrevisao'),
                     'dDtPrevisao') or due,
                 amount=amount,
-                category_code=(_text(details.get('cCodCateg'))
+                category_code=(clean_text(details.get('cCodCateg'))
                     or (splits[0].code if splits else '')),
                 categories=splits,
                 bank_account_omie_id=parse_id(details.get('nCodCC'),
@@ -863,9 +868,9 @@ class Title(_Record):
                 status=status,
                 paid_amount=paid,
                 open_amount=open_,
-                observation=_text(details.get('observacao')),
-                document_type=_text(details.get('cTipo')),
-                origin=_text(details.get('cOrigem')),
+                observation=clean_text(details.get('observacao')),
+                document_type=clean_text(details.get('cTipo')),
+                origin=clean_text(details.get('cOrigem')),
                 created_at=created,
                 altered_at=altered or created,
                 raw=movement,
@@ -912,7 +917,7 @@ class Settlement(_Record):
                     value = summary.get(key)
                 return parse_decimal(value, key)
 
-            kind = ('payable' if _text(details.get('cNatureza')).upper()
+            kind = ('payable' if clean_text(details.get('cNatureza')).upper()
                 == 'P' else 'receivable')
             amount, fee = _listed_settlement_amounts(kind,
                 _optional_decimal(details.get('nValorMovCC'), 'nValorMovCC'),
@@ -921,7 +926,7 @@ class Settlement(_Record):
             title = parse_id(details.get('nCodTitulo'), 'nCodTitulo')
             return cls(
                 omie_id=omie_id,
-                integration_code=_text(details.get('cCodIntBaixa')),
+                integration_code=clean_text(details.get('cCodIntBaixa')),
                 kind=kind,
                 title_omie_id=title,
                 title_omie_ids=(title,) if title else (),
@@ -966,7 +971,7 @@ class Settlement(_Record):
                         'codigo_lancamento_omie'),)
             return cls(
                 omie_id=parse_id(item.get('codigo_baixa'), 'codigo_baixa'),
-                integration_code=_text(item.get('codigo_baixa_integracao')),
+                integration_code=clean_text(item.get('codigo_baixa_integracao')),
                 kind=kind,
                 title_omie_id=title_ids[0] if title_ids else None,
                 title_omie_ids=title_ids,
@@ -982,7 +987,7 @@ class Settlement(_Record):
                 fine=parse_decimal(item.get('multa'), 'multa'),
                 discount=parse_decimal(item.get('desconto'), 'desconto'),
                 fee=parse_decimal(item.get('tarifa'), 'tarifa'),
-                observation=_text(item.get('observacao')),
+                observation=clean_text(item.get('observacao')),
                 reconciled_date=None,
                 raw=item,
                 )
@@ -1031,7 +1036,7 @@ def _is_balance_marker(row):
     label = ' '.join(_fold(row.get('cDesCliente')).split())
     if label not in _BALANCE_MARKERS:
         return False
-    return (not _text(row.get('cSituacao'))
+    return (not clean_text(row.get('cSituacao'))
         or parse_id(row.get('nCodLancamento'), 'nCodLancamento') is None)
 
 
@@ -1068,12 +1073,12 @@ class StatementLine(_Record):
     @classmethod
     def from_omie(cls, row):
         with _parsing('StatementLine', row, 'nCodLancamento'):
-            situation = _text(row.get('cSituacao'))
+            situation = clean_text(row.get('cSituacao'))
             reconciled_date = parse_date(row.get('dDataConciliacao'),
                 'dDataConciliacao')
-            party_name = (_text(row.get('cRazCliente'))
-                or _text(row.get('cDesCliente')))
-            observation = _text(row.get('cObservacoes'))
+            party_name = (clean_text(row.get('cRazCliente'))
+                or clean_text(row.get('cDesCliente')))
+            observation = clean_text(row.get('cObservacoes'))
             return cls(
                 omie_id=parse_id(row.get('nCodLancamento'),
                     'nCodLancamento'),
@@ -1086,19 +1091,19 @@ class StatementLine(_Record):
                     'nCodCliente'),
                 party_name=party_name,
                 party_document=only_digits(row.get('cDocCliente')),
-                document=_text(row.get('cNumero')),
-                document_type=_text(row.get('cTipoDocumento')),
-                fiscal_document=_text(row.get('cDocumentoFiscal')),
-                instalment=_text(row.get('cParcela')),
-                description=(_text(row.get('cDesCliente')) or party_name
-                    or observation or _text(row.get('cDesCategoria'))),
+                document=clean_text(row.get('cNumero')),
+                document_type=clean_text(row.get('cTipoDocumento')),
+                fiscal_document=clean_text(row.get('cDocumentoFiscal')),
+                instalment=clean_text(row.get('cParcela')),
+                description=(clean_text(row.get('cDesCliente')) or party_name
+                    or observation or clean_text(row.get('cDesCategoria'))),
                 observation=observation,
-                category=_text(row.get('cCodCategoria')),
-                category_description=_text(row.get('cDesCategoria')),
+                category=clean_text(row.get('cCodCategoria')),
+                category_description=clean_text(row.get('cDesCategoria')),
                 title_omie_id=parse_id(row.get('nCodLancRelac'),
                     'nCodLancRelac'),
-                origin=_text(row.get('cOrigem')),
-                nature=_text(row.get('cNatureza')),
+                origin=clean_text(row.get('cOrigem')),
+                nature=clean_text(row.get('cNatureza')),
                 situation=situation,
                 forecast=_fold(situation) == 'PREVISTO',
                 reconciled=(_fold(situation) == 'CONCILIADO'
@@ -1172,11 +1177,11 @@ class Statement(_Record):
                 else closing if closing is not None else opening + total)
             return cls(
                 account_omie_id=parse_id(data.get('nCodCC'), 'nCodCC'),
-                account_integration_code=_text(data.get('cCodIntCC')),
-                bank_code=_text(data.get('nCodBanco')),
-                agency=_text(data.get('nCodAgencia')),
-                account_number=_text(data.get('nNumConta')),
-                description=_text(data.get('cDescricao')),
+                account_integration_code=clean_text(data.get('cCodIntCC')),
+                bank_code=clean_text(data.get('nCodBanco')),
+                agency=clean_text(data.get('nCodAgencia')),
+                account_number=clean_text(data.get('nNumConta')),
+                description=clean_text(data.get('cDescricao')),
                 start_date=parse_date(data.get('dPeriodoInicial'),
                     'dPeriodoInicial'),
                 end_date=parse_date(data.get('dPeriodoFinal'),
@@ -1232,26 +1237,26 @@ class AccountEntry(_Record):
             created, altered = _info_datetimes(data.get('info'))
             return cls(
                 omie_id=parse_id(data.get('nCodLanc'), 'nCodLanc'),
-                integration_code=_text(data.get('cCodIntLanc')),
+                integration_code=clean_text(data.get('cCodIntLanc')),
                 group_omie_id=parse_id(data.get('nCodAgrup'), 'nCodAgrup'),
                 bank_account_omie_id=parse_id(header.get('nCodCC'),
                     'cabecalho.nCodCC'),
                 date=parse_date(header.get('dDtLanc'), 'cabecalho.dDtLanc'),
                 amount=parse_decimal(header.get('nValorLanc'),
                     'cabecalho.nValorLanc'),
-                nature=_text(various.get('cNatureza')).upper(),
-                category=(_text(details.get('cCodCateg'))
+                nature=clean_text(various.get('cNatureza')).upper(),
+                category=(clean_text(details.get('cCodCateg'))
                     or (categories[0].code if categories else '')),
                 categories=categories,
-                type=_text(details.get('cTipo')),
-                document=_text(details.get('cNumDoc')),
+                type=clean_text(details.get('cTipo')),
+                document=clean_text(details.get('cNumDoc')),
                 party_omie_id=parse_id(details.get('nCodCliente'),
                     'detalhes.nCodCliente'),
-                observation=_text(details.get('cObs')),
+                observation=clean_text(details.get('cObs')),
                 transfer_account_omie_id=parse_id(
                     transfer.get('nCodCCDestino'),
                     'transferencia.nCodCCDestino'),
-                origin=_text(various.get('cOrigem')),
+                origin=clean_text(various.get('cOrigem')),
                 reconciled_date=parse_date(various.get('dDtConc'),
                     'diversos.dDtConc'),
                 payable_omie_id=parse_id(various.get('nCodLancCP'),
@@ -1299,16 +1304,16 @@ class Invoice(_Record):
             cancel_date = parse_date(ide.get('dCan'), 'ide.dCan')
             titles = [parse_id(t.get('nCodTitulo'), 'titulos.nCodTitulo')
                 for t in data.get('titulos') or [] if isinstance(t, dict)]
-            direction = {'0': 'in', '1': 'out'}.get(_text(ide.get('tpNF')),
+            direction = {'0': 'in', '1': 'out'}.get(clean_text(ide.get('tpNF')),
                 '')
             _, altered = _info_datetimes(data.get('info'))
             return cls(
                 omie_id=parse_id(compl.get('nIdNF', data.get('nIdNF')),
                     'compl.nIdNF'),
-                number=_text(ide.get('nNF')),
-                series=_text(ide.get('serie')),
+                number=clean_text(ide.get('nNF')),
+                series=clean_text(ide.get('serie')),
                 key=only_digits(compl.get('cChaveNFe')),
-                model=_text(ide.get('mod')),
+                model=clean_text(ide.get('mod')),
                 direction=direction,
                 issue_date=parse_date(ide.get('dEmi'), 'ide.dEmi'),
                 issued_at=parse_datetime(ide.get('dEmi'), ide.get('hEmi'),
@@ -1317,15 +1322,15 @@ class Invoice(_Record):
                 cancel_date=cancel_date,
                 party_omie_id=parse_id(dest.get('nCodCli'),
                     'nfDestInt.nCodCli'),
-                party_integration_code=_text(dest.get('cCodCliInt')),
-                party_name=_text(dest.get('cRazao')),
+                party_integration_code=clean_text(dest.get('cCodCliInt')),
+                party_name=clean_text(dest.get('cRazao')),
                 party_document=only_digits(dest.get('cnpj_cpf')),
                 total=parse_decimal(totals.get('vNF'), 'total.ICMSTot.vNF'),
                 products_total=parse_decimal(totals.get('vProd'),
                     'total.ICMSTot.vProd'),
                 order_omie_id=parse_id(compl.get('nIdPedido'),
                     'compl.nIdPedido'),
-                category_code=_text(compl.get('cCodCateg')),
+                category_code=clean_text(compl.get('cCodCateg')),
                 title_omie_ids=[t for t in titles if t],
                 altered_at=altered,
                 raw=data,
