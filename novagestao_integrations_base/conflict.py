@@ -25,6 +25,9 @@ from .integration import utcnow
 
 # what arbitrate answers
 REMOTE, LOCAL, WAIT = 'remote', 'local', 'wait'
+# set while a person's choice of the external version is applied: the
+# connector's import applies it without asking again
+KEEPING_REMOTE = '_integration_keeping_remote'
 
 
 def normalise(value):
@@ -107,7 +110,7 @@ class Conflict(Workflow, ModelSQL, ModelView):
         'res.user', "Decided By User", readonly=True)
     decided_at = fields.DateTime("Decided At", readonly=True)
     found_at = fields.DateTime("Found At", required=True, readonly=True)
-    differences = fields.Text("Fields Changed", readonly=True)
+    differences = fields.Char("Fields Changed", readonly=True)
     lines = fields.One2Many(
         'integration.conflict.field', 'conflict', "Fields", readonly=True)
     local_hash = fields.Char("Local Hash", readonly=True)
@@ -181,6 +184,8 @@ class Conflict(Workflow, ModelSQL, ModelView):
         when a person keeps it."""
         pool = Pool()
         Error = pool.get('integration.sync.error')
+        if Transaction().context.get(KEEPING_REMOTE):
+            return REMOTE
         integration = binding.integration
         local_hash, remote_hash = view_hash(local_view), view_hash(remote_view)
         local_changed = bool(binding.local_hash) and (
@@ -197,6 +202,8 @@ class Conflict(Workflow, ModelSQL, ModelView):
         if conflict is None:
             conflict = cls(integration=integration, binding=binding,
                 found_at=utcnow())
+        # a record read twice in a run (a re-poll) is one conflict of it
+        counted = getattr(conflict, 'run', None) == run
         conflict.run = run
         conflict.local_hash = local_hash
         conflict.remote_hash = remote_hash
@@ -214,6 +221,8 @@ class Conflict(Workflow, ModelSQL, ModelView):
             run.add_counts(binding.kind, conflicts=1)
             return policy
         conflict.save()
+        if counted:
+            return WAIT
         Error.record(run, binding.kind, binding.external_id, 'data_conflict',
             gettext('novagestao_integrations_base.msg_conflict',
                 record=binding.rec_name,
@@ -246,7 +255,8 @@ class Conflict(Workflow, ModelSQL, ModelView):
                         'novagestao_integrations_base'
                         '.msg_conflict_no_remote_data',
                         conflict=conflict.rec_name))
-            with Transaction().set_context({IMPORTING: True}):
+            with Transaction().set_context(
+                    {IMPORTING: True, KEEPING_REMOTE: True}):
                 conflict.integration.conflict_keep_remote(conflict)
 
     @classmethod

@@ -1,8 +1,8 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
-"""What Omie and Tryton each hold of the exported fields of a party, to
-tell which side changed since they last agreed (conflicts of a
+"""What Omie and Tryton each hold of the exported fields of a party or an
+invoice, to tell which side changed since they last agreed (conflicts of a
 bidirectional sync), and Omie's version applied when a person keeps it"""
 import json
 
@@ -11,8 +11,11 @@ from trytond.pool import Pool, PoolMeta
 
 from novagestao_integrations_base.conflict import view_hash
 
-from .export_payloads import party_payload
+from .export_payloads import (
+    ExportProblem, invoice_due_date, money, omie_date, party_payload)
 from .omie import records
+
+TITLE_KINDS = {'payable', 'receivable'}
 
 # {view key: (export field that sends it or None, message of its label)}
 PARTY_VIEW = {
@@ -69,6 +72,69 @@ def agree(integration, binding, omie_data):
     binding.remote_hash = view_hash(party_view(integration, omie_data))
 
 
+# the fields of an exported title either side may change; its category
+# comes from the accounts of the invoice, which a posted invoice keeps
+TITLE_VIEW = {
+    'numero_documento': ('document_number', 'msg_export_field_document_number'),
+    'observacao': ('observation', 'msg_export_field_observation'),
+    'valor_documento': (None, 'msg_view_amount'),
+    'data_vencimento': (None, 'msg_view_due_date'),
+    }
+# what a posted invoice cannot take without being cancelled and replaced
+TITLE_MATERIAL = {'valor_documento', 'data_vencimento'}
+
+
+def title_labels(integration):
+    "{view key: label} of the invoice fields the integration exports"
+    chosen = set(integration.export_invoice_fields or [])
+    return {key: gettext('novagestao_omie.%s' % message)
+        for key, (field, message) in TITLE_VIEW.items()
+        if field is None or field in chosen}
+
+
+def title_view(integration, data):
+    """{view key: value} of a conta_pagar/receber_cadastro: Omie's title,
+    or what local_title_view makes of an invoice"""
+    values = {
+        'numero_documento': records.clean_text(data.get('numero_documento')),
+        'observacao': records.clean_text(data.get('observacao')),
+        'valor_documento': '%.2f' % float(data.get('valor_documento') or 0),
+        'data_vencimento': records.clean_text(data.get('data_vencimento')),
+        }
+    return {key: values[key] for key in title_labels(integration)}
+
+
+def local_title_view(integration, invoice):
+    "{view key: value} of the Tryton invoice as the export sends it"
+    try:
+        due = omie_date(invoice_due_date(invoice))
+    except ExportProblem:
+        due = ''
+    return title_view(integration, {
+            'numero_documento': (invoice.reference or invoice.number
+                or '')[:20],
+            'observacao': invoice.description,
+            'valor_documento': money(invoice.total_amount),
+            'data_vencimento': due,
+            })
+
+
+def material_change(integration, invoice, omie_data):
+    "Whether Omie's title differs from the invoice on its amount or due date"
+    local = local_title_view(integration, invoice)
+    remote = title_view(integration, omie_data)
+    return any(local[k] != remote[k] for k in TITLE_MATERIAL)
+
+
+def agree_title(integration, binding, invoice, omie_data, local=True):
+    """Record on the binding of a title that both systems now agree on the
+    exported fields (on Omie's side only, when local is False: Tryton's
+    version is still to be sent)"""
+    if local:
+        binding.local_hash = view_hash(local_title_view(integration, invoice))
+    binding.remote_hash = view_hash(title_view(integration, omie_data))
+
+
 class Integration(metaclass=PoolMeta):
     __name__ = 'integration.integration'
 
@@ -80,11 +146,20 @@ class Integration(metaclass=PoolMeta):
 
     def conflict_keep_remote(self, conflict):
         pool = Pool()
+        Invoice = pool.get('account.invoice')
         Party = pool.get('party.party')
         binding = conflict.binding
-        if self.connector != 'omie' or binding.kind != 'party':
+        if self.connector != 'omie' or binding.kind not in (
+                TITLE_KINDS | {'party'}):
             return super().conflict_keep_remote(conflict)
-        omie_party = records.Party.from_omie(json.loads(conflict.remote_data))
-        Party.omie_keep_version(self, binding, omie_party)
-        binding.content_hash = conflict.content_hash
-        binding.save()
+        data = json.loads(conflict.remote_data)
+        if binding.kind == 'party':
+            omie_party = records.Party.from_omie(data)
+            Party.omie_keep_version(self, binding, omie_party)
+            binding.content_hash = conflict.content_hash
+            binding.save()
+        else:
+            # as the import applies it: a posted invoice whose amount or
+            # due date changed is cancelled and replaced
+            Invoice.omie_keep_titles(self, conflict.run or self.runs[0],
+                [records.Title.from_omie(data, binding.kind)])

@@ -16,10 +16,13 @@ from trytond.model import Model
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from novagestao_integrations_base.conflict import REMOTE, WAIT
 from novagestao_integrations_base.export import EXPORT_DETAIL
 from novagestao_integrations_base.sync import commit_and_continue
 
 from . import codes
+from .conflict import (
+    agree_title, local_title_view, title_labels, title_view)
 from .export_payloads import (
     ExportProblem, invoice_categories, settlement_payload, title_payload)
 from .omie import errors, records
@@ -75,6 +78,9 @@ class OmieExport(PartyExport):
                                 integration, [invoice]):
                             self.each(SETTLEMENT_KIND, [item],
                                 self.export_payment)
+                for invoice in Invoice.omie_changed_to_export(integration):
+                    self.each(TITLE_KINDS[invoice.type], [invoice],
+                        self.export_invoice)
                 for binding in Invoice.omie_cancelled_to_export(integration):
                     self.each(binding.kind, [binding], self.cancel_title)
                 if integration.export_payments:
@@ -156,6 +162,10 @@ class OmieExport(PartyExport):
         Binding = pool.get('integration.binding')
         kind = TITLE_KINDS[invoice.type]
         path, upsert, consult, _, _ = TITLE_PATHS[kind]
+        binding = {b.kind: b for b in Binding.for_records(
+                self.integration, [invoice]).values()}.get(kind)
+        if binding is not None:
+            self.settle_title_changes(invoice, binding)
         payload = title_payload(
             self.integration, invoice, self.party_omie_id(invoice.party),
             invoice_categories(self.integration, invoice)
@@ -165,17 +175,47 @@ class OmieExport(PartyExport):
         answer = self.client.call(upsert, path=path, **payload)
         omie_id = records.parse_id(answer.get('codigo_lancamento_omie'),
             'codigo_lancamento_omie')
+        # by its code: settle_title_changes' call would be answered from
+        # the client's cache, and is one Omie refuses within a minute
         title = records.Title.from_omie(self.client.call(consult, path=path,
-                codigo_lancamento_omie=omie_id), kind)
+                codigo_lancamento_integracao=payload[
+                    'codigo_lancamento_integracao']), kind)
         binding = Binding.link(
             self.integration, kind, omie_id, invoice,
             remote_stamp=stamp(title), content_hash=title.content_hash(),
             # Omie's webhook of the title may have bound it meanwhile
-            binding=Binding.lookup(
+            binding=binding or Binding.lookup(
                 self.integration, kind, [omie_id]).get(str(omie_id)))
         binding.origin = 'export'
-        binding.local_hash = invoice.state
+        agree_title(self.integration, binding, invoice, title.raw)
         binding.save()
+
+    def settle_title_changes(self, invoice, binding):
+        """Before an invoice changed here is sent again: when its Omie title
+        changed as well, the integration's policy or a person decides
+        whose version goes on (NotSent when it is not this one)"""
+        pool = Pool()
+        Conflict = pool.get('integration.conflict')
+        Invoice = pool.get('account.invoice')
+        path, _, consult, _, _ = TITLE_PATHS[binding.kind]
+        current = records.Title.from_omie(self.client.call(consult,
+                path=path, codigo_lancamento_omie=int(binding.external_id)),
+            binding.kind)
+        content_hash = current.content_hash()
+        if content_hash == binding.content_hash:
+            return
+        if current.cancelled:
+            raise NotSent()  # the import cancels the invoice
+        decision = Conflict.arbitrate(self.run, binding,
+            local_title_view(self.integration, invoice),
+            title_view(self.integration, current.raw),
+            title_labels(self.integration), remote_data=current.raw,
+            content_hash=content_hash)
+        if decision == WAIT:
+            raise NotSent()
+        if decision == REMOTE:
+            Invoice.omie_keep_titles(self.integration, self.run, [current])
+            raise NotSent()
 
     def cancel_title(self, binding):
         "Cancel (receivable) or delete (payable) the title of an invoice"

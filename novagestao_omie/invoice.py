@@ -190,12 +190,21 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 continue
             if invoice and binding.origin == 'export' and not (
                     title.cancelled):
-                # sent from here, the invoice is Tryton's: Omie's echo of
-                # it, and of its settlements, change nothing here
-                counts['unchanged'] += 1
-                to_bind.append((title, invoice, binding))
-                resolved.append(external_id)
-                continue
+                # sent from here: Omie's change of it is applied unless it
+                # conflicts with one made here since
+                outcome = invoice._omie_settle_exported(
+                    integration, run, binding, title)
+                if outcome == 'wait':
+                    counts['skipped'] += 1
+                    continue
+                if outcome != 'replace':
+                    if outcome == 'updated':
+                        to_write.append(invoice)
+                    counts['updated' if outcome == 'updated'
+                        else 'unchanged'] += 1
+                    to_bind.append((title, invoice, binding))
+                    resolved.append(external_id)
+                    continue
             if invoice is None:
                 if title.cancelled or not wanted(title):
                     # never imported and not to import: nothing is pending
@@ -381,7 +390,8 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
             str(by_invoice[i.id].omie_id): Binding(
                 integration=integration, kind=kind, record=i,
                 external_id=str(by_invoice[i.id].omie_id), origin='export',
-                content_hash=None, remote_stamp=None)
+                content_hash=None, remote_stamp=None, local_hash=None,
+                remote_hash=None)
             for i in invoices}
 
     @classmethod

@@ -1,13 +1,19 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
-"""Which invoices and payments of Tryton go to Omie, and the changes that
-queue their export"""
+"""Which invoices and payments of Tryton go to Omie, the changes that
+queue their export, and Omie's changes of the titles exported"""
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 from novagestao_integrations_base.binding import IN_MAX
-from novagestao_integrations_base.export import importing
+from novagestao_integrations_base.conflict import (
+    KEEPING_REMOTE, LOCAL, REMOTE, WAIT, view_hash)
+from novagestao_integrations_base.export import IMPORTING, importing
+
+from .conflict import (
+    agree_title, local_title_view, material_change, title_labels, title_view)
 
 TITLE_KINDS = ['payable', 'receivable']
 SETTLEMENT_KIND = 'settlement'
@@ -32,6 +38,82 @@ class Invoice(metaclass=PoolMeta):
         # a credit note is no Omie title (their value is positive), such
         # as those that cancel imported invoices the company may not cancel
         return [i for i in invoices if i.total_amount > 0]
+
+    @classmethod
+    def omie_changed_to_export(cls, integration):
+        """The invoices exported whose exported fields changed here since
+        both systems last agreed, unless a conflict of theirs waits"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Conflict = pool.get('integration.conflict')
+        bindings = [b for b in Binding.search([
+                    ('integration', '=', integration.id),
+                    ('kind', 'in', TITLE_KINDS),
+                    ('origin', '=', 'export'),
+                    ('local_hash', 'not in', [None, 'cancelled']),
+                    ])
+            # only a write since can have changed them
+            if b.record and b.record.state in {'posted', 'paid'}
+            and b.record.write_date and b.last_synced
+            and b.record.write_date >= b.last_synced]
+        waiting = Conflict.waiting(integration, bindings)
+        return [b.record for b in bindings if b not in waiting
+            and view_hash(local_title_view(integration, b.record))
+            != b.local_hash]
+
+    def _omie_settle_exported(self, integration, run, binding, title):
+        """Apply Omie's change of the title of this exported invoice unless
+        it conflicts with one made here (the integration's policy or a
+        person decides then)
+
+        Return 'wait' (a person decides), 'replace' (Omie's amount or due
+        date: cancelled and replaced like an imported title), 'updated' (its
+        texts taken) or 'unchanged'; the binding is updated to match."""
+        pool = Pool()
+        Conflict = pool.get('integration.conflict')
+        decision = Conflict.arbitrate(run, binding,
+            local_title_view(integration, self),
+            title_view(integration, title.raw), title_labels(integration),
+            remote_data=title.raw, content_hash=title.content_hash())
+        if decision == WAIT:
+            return 'wait'
+        if decision == LOCAL:
+            # Tryton's version goes at the export
+            agree_title(integration, binding, self, title.raw, local=False)
+            return 'unchanged'
+        if decision == REMOTE and material_change(
+                integration, self, title.raw):
+            binding.origin = 'import'
+            return 'replace'
+        changed = decision == REMOTE and self._omie_set_exported_texts(
+            integration, title)
+        agree_title(integration, binding, self, title.raw)
+        return 'updated' if changed else 'unchanged'
+
+    def _omie_set_exported_texts(self, integration, title):
+        """Set the exported texts of the invoice as Omie's title has them
+        Return whether any changed"""
+        chosen = set(integration.export_invoice_fields or [])
+        values = {}
+        if 'document_number' in chosen:
+            values['reference'] = title.raw.get('numero_documento') or None
+        if 'observation' in chosen:
+            values['description'] = title.raw.get('observacao') or None
+        changed = False
+        for name, value in values.items():
+            if getattr(self, name, None) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
+
+    @classmethod
+    def omie_keep_titles(cls, integration, run, titles):
+        "Apply Omie's version of the titles: a person or the policy kept it"
+        with Transaction().set_context(
+                {IMPORTING: True, KEEPING_REMOTE: True}):
+            for kind in TITLE_KINDS:
+                cls._omie_import_titles(integration, run,
+                    [t for t in titles if t.kind == kind], kind)
 
     @classmethod
     def omie_cancelled_to_export(cls, integration):
@@ -117,11 +199,16 @@ class Invoice(metaclass=PoolMeta):
     def write(cls, *args):
         super().write(*args)
         actions = iter(args)
-        paid = []
+        paid, edited = [], []
         for invoices, values in zip(actions, actions):
             if 'payment_lines' in values:
                 paid.extend(invoices)
+            # what a posted invoice lets users change, and Omie shows
+            if values.keys() & {'reference', 'description'}:
+                edited.extend(i for i in invoices
+                    if i.state in {'posted', 'paid'})
         cls._omie_export_soon(paid, 'export_payments')
+        cls._omie_export_soon(edited, 'export_invoices')
 
     @classmethod
     def _omie_export_soon(cls, invoices, switch):

@@ -1,10 +1,14 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
-"""Conflicts of a bidirectional sync: a party exported to Omie, then changed
-in both systems, through the sandbox's HTTP API"""
-from trytond.pool import Pool
+"""Conflicts of a bidirectional sync: a party or an invoice exported to
+Omie, then changed in both systems, through the sandbox's HTTP API"""
+from decimal import Decimal
 
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME
+
+from .posting import request
 from .test_export import ExportCase
 
 
@@ -170,3 +174,77 @@ class ExportConflictTestCase(ExportCase):
             'c@omie.example.com')
         self.assertEqual(summary['party'].get('conflicts'), 0)
         self.assertEqual(len(self.conflicts()), 2)
+
+    def edit_invoice(self, invoice_id, **values):
+        "Change what a posted invoice lets a user change"
+        def edit():
+            Invoice = Pool().get('account.invoice')
+            Invoice.write([Invoice(invoice_id)], values)
+        request(DB_NAME, 0, self.context(), edit)
+
+    def bound_invoice(self, omie_id):
+        "(invoice id, state, total, binding origin) bound to the Omie title"
+        with self.transaction(readonly=True):
+            Binding = Pool().get('integration.binding')
+            binding, = Binding.search([
+                    ('integration', '=', self.integration_id),
+                    ('kind', '=', 'payable'),
+                    ('external_id', '=', str(omie_id)),
+                    ])
+            invoice = binding.record
+            return (invoice.id, invoice.state, invoice.total_amount,
+                invoice.description, binding.origin)
+
+    def test_titles_texts_and_amounts(self):
+        "A title changed in both systems: its texts kept, its amount replaced"
+        _, account_id = self.expense
+        invoice_id = self.create_invoice('in', account_id, '240.00')
+        self.sync('export')
+        title = self.store().title_by_code['CP'][self.code('CP', invoice_id)]
+
+        # Omie alone changes its note: taken here, not sent back
+        self.sandbox.change('payable', title.id, observacao="Pago em 2x")
+        state, summary, errors = self.sync('manual')
+        self.assertEqual(self.bound_invoice(title.id)[3], "Pago em 2x")
+        state, summary, errors = self.sync('export')
+        self.assertEqual(summary.get('payable', {}).get('exported', 0), 0)
+
+        # both change it: asked, Tryton's version kept and sent
+        self.edit_invoice(invoice_id, description="Revisado no Tryton")
+        self.sandbox.change('payable', title.id,
+            observacao="Revisado no Omie")
+        state, summary, errors = self.sync('manual')
+        self.assertEqual(summary['payable']['conflicts'], 1)
+        (conflict_id, state, _, differences, lines), = self.conflicts('open')
+        self.assertEqual([l for l in lines if l[3]], [
+                ('Description', "Revisado no Omie", "Revisado no Tryton",
+                    True)])
+        self.assertEqual(title.rec['observacao'], "Revisado no Omie")
+        self.decide(conflict_id, 'keep_local')
+        state, summary, errors = self.sync('export')
+        self.assertEqual(summary['payable']['exported'], 1)
+        self.assertEqual(title.rec['observacao'], "Revisado no Tryton")
+        state, summary, errors = self.sync('manual')
+        self.assertEqual(summary['payable'].get('conflicts'), 0)
+        self.assertEqual(self.bound_invoice(title.id)[:2],
+            (invoice_id, 'posted'))
+
+        # Omie wins: its new amount cancels and replaces the posted invoice
+        self.set_policy('remote')
+        self.edit_invoice(invoice_id, description="Outra revisão")
+        self.sandbox.change('payable', title.id, valor_documento=260.0)
+        state, summary, errors = self.sync('manual')
+        self.assertEqual(summary['payable']['conflicts'], 1)
+        new_id, state, total, _, origin = self.bound_invoice(title.id)
+        self.assertNotEqual(new_id, invoice_id)
+        self.assertEqual((state, total, origin),
+            ('posted', Decimal('260.00'), 'import'))
+        with self.transaction(readonly=True):
+            Invoice = Pool().get('account.invoice')
+            self.assertEqual(Invoice(invoice_id).state, 'cancelled')
+        # the cancelled invoice is no longer Omie's title: nothing is sent
+        state, summary, errors = self.sync('export')
+        self.assertEqual(summary.get('payable', {}).get('exported', 0), 0)
+        self.assertFalse(title.cancelled)
+        self.assertEqual([c[1:3] for c in self.conflicts()],
+            [('local', 'user'), ('remote', 'policy')])
