@@ -192,6 +192,7 @@ class Suggester:
         self.accounts = list(accounts)
         self._texts = [self._text(a.name) for a in self.accounts]
         self._by_kind = {}
+        self._qualifiers = {}
         for kind in ['revenue', 'expense', 'other']:
             indexes = [
                 i for i, a in enumerate(self.accounts)
@@ -205,6 +206,8 @@ class Suggester:
                 [self._texts[i].sorted_plain for i in indexes],
                 [self._texts[i].sorted_canonical for i in indexes],
                 postings)
+            self._qualifiers[kind] = set().union(
+                *(self._texts[i].qualifiers.pairs() for i in indexes))
         self._index = {a.id: i for i, a in enumerate(self.accounts)}
 
     def _compile_synonyms(self, synonyms):
@@ -330,8 +333,7 @@ class Suggester:
 
     def rank(self, category, limit=1, min_score=0):
         "Return the best Suggestions for the category"
-        kind = category.kind if category.kind in {
-            'revenue', 'expense'} else 'other'
+        kind = _kind(category.kind)
         indexes, plains, canonicals, postings = self._by_kind[kind]
         if not indexes:
             return []
@@ -400,7 +402,7 @@ class Suggester:
         name = self._similarity(text.plain, other.plain)
         reasons = []
         shared = text.groups & other.groups
-        synonym, label = 0., None
+        synonym, label, strength = 0., None, 0.
         if shared:
             # a keyword is weaker than a phrase, a broad group than a
             # specific one; the best match of a group sets the factor
@@ -422,8 +424,12 @@ class Suggester:
         else:
             base = name
             reasons.append(('name', round(name)))
+        # a phrase of a specific group on both sides: the table says the
+        # concepts are the same
+        same_concept = base == synonym and strength >= 1
         factor, matches, conflicts = text.qualifiers.compare(
-            other.qualifiers)
+            other.qualifiers, self._qualifiers[_kind(category.kind)],
+            same_concept)
         base *= factor
         if matches:
             reasons.append(('qualifier', ', '.join(matches)))
@@ -470,6 +476,11 @@ class Suggester:
             reasons.append(('rejected', _count(-learned)))
         evidence = used + party_used + learned
         return score, evidence
+
+
+def _kind(kind):
+    "Return the kind of the candidates of a category of kind"
+    return kind if kind in {'revenue', 'expense'} else 'other'
 
 
 def _count(weight):

@@ -128,6 +128,9 @@ class Qualifiers:
     missing = 0.85
     extra = 0.93
     extra_implied = 0.99
+    # a tax named by the account of a broad category ("Encargos Sociais" →
+    # "INSS") is the usual way of charts, not a narrower concept
+    extra_by_dimension = {'tax': 0.98}
 
     __slots__ = ('values',)
 
@@ -151,10 +154,19 @@ class Qualifiers:
     def __bool__(self):
         return bool(self.values)
 
-    def compare(self, other):
+    def pairs(self):
+        "Return the set of the (dimension, value) of the name"
+        return {(d, v) for d, values in self.values.items() for v in values}
+
+    def compare(self, other, available=None, same_concept=False):
         """Return (factor, matches, conflicts) of the account's qualifiers
         other against the category's self: matches and conflicts as
-        sorted texts such as 'ICMS', 'veículos ≠ imóveis'"""
+        sorted texts such as 'ICMS', 'veículos ≠ imóveis'
+
+        available: the (dimension, value) of the chart's accounts; a
+        qualifier of the category that no account has costs nothing, nor
+        one of a name that the synonym table calls the same concept
+        (same_concept: "Venda de Imobilizado" is "Ganho na Alienação")."""
         factor, matches, conflicts = 1., [], []
         for dimension in self.values.keys() | other.values.keys():
             mine = self.values.get(dimension)
@@ -168,9 +180,11 @@ class Qualifiers:
                             ', '.join(sorted(mine)),
                             ', '.join(sorted(theirs))))
             elif mine:
-                factor *= self.missing
+                if not same_concept and (available is None or any(
+                        (dimension, v) in available for v in mine)):
+                    factor *= self.missing
             elif all((dimension, v) in IMPLIED for v in theirs):
                 factor *= self.extra_implied
             else:
-                factor *= self.extra
+                factor *= self.extra_by_dimension.get(dimension, self.extra)
         return factor, tuple(sorted(matches)), tuple(sorted(conflicts))
