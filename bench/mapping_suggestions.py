@@ -11,14 +11,18 @@ Quality: each pair of bench/data/category_account_pairs.csv gives an
 Omie-like category (description and type) and the account of a chart of
 bench/data/charts_of_accounts.csv that an accountant maps it to; the engine
 ranks the whole chart and the top suggestion must be that account.  Prints
-the top-1 and top-3 accuracy of the tune and held-out splits, and the
+the top-1 and top-3 accuracy of the tune, held-out and style splits (style:
+the charts of other styles, a cooperative's and a software company's),
+with the shipped synonyms, in the family split (each pair denied the
+synonym entries of its wording family) and without synonyms, and the
 suggestions (all ranks) whose account type does not match the category's.
 
 Speed: suggests for 500 categories against 2,000 generated accounts, the
 time of building the engine (normalising the accounts) included; with
 --tryton, also through the Suggest Mappings button of an integration in an
 in-memory SQLite database (reading the accounts, writing the mappings).  Fails
-(exit 1) when the held-out top-1 is under 80%, a suggestion crosses types
+(exit 1) when the top-1 of the family split is under 75% or that with the
+shipped table under 90%, a suggestion crosses types
 or the speed run takes 2 seconds or more."""
 import argparse
 import csv
@@ -33,7 +37,10 @@ from novagestao_integrations_base.suggest import (
     tokens)
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
-TARGET_ACCURACY = 0.80
+# floors against regressions, not goals: the family split denies each pair
+# the synonyms of its wording, which the shipped table does not
+TARGET_ACCURACY = 0.75
+TARGET_SHIPPED = 0.90
 TARGET_SECONDS = 2.0
 
 
@@ -52,28 +59,79 @@ def load_charts():
     return charts
 
 
+def wording_entries(name, table):
+    """Return the entries (group, term) of table whose term is in the
+    name: the words of the term, normalised, follow each other in it"""
+    words = tokens(name)
+    found = set()
+    for label, terms in table:
+        for term in terms:
+            key = tokens(term)
+            if key and any(words[i:i + len(key)] == key
+                    for i in range(len(words) - len(key) + 1)):
+                found.add((label, term))
+    return found
+
+
+def wording_families(rows, table):
+    """Return {category: family number}: the categories that share a
+    synonym entry, directly or through others, are one family"""
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    entries = {}
+    for row in rows:
+        name = row['category']
+        find(('name', name))
+        for entry in wording_entries(name, table):
+            entries.setdefault(name, set()).add(entry)
+            parent[find(('name', name))] = find(('entry', entry))
+    roots = {}
+    return {row['category']: roots.setdefault(
+            find(('name', row['category'])), len(roots)) for row in rows}, \
+        entries
+
+
 def synonym_tables():
     """Return the synonym tables to evaluate with, as (title, function of
-    a pair returning the table): the shipped table; the shipped table
-    without the terms that are the pair's category itself (leave-one-out:
-    the table and the pairs have the same author, who may have written a
-    term for the very pair he had in mind); the shipped table without any
-    held-out wording (pessimistic: a wording common to both splits goes
-    too); no synonyms at all"""
-    shipped = load_synonyms()
-    heldout = {tokens(row['category'])
-        for row in read_csv('category_account_pairs.csv')
-        if row['split'] == 'heldout'}
+    a pair returning the table, splits shown)
 
-    def without(wordings):
-        return [(label, [t for t in terms if tokens(t) not in wordings])
-            for label, terms in shipped]
-    strict = without(heldout)
+    * the shipped table (optimistic: the table and the pairs have the same
+      author);
+    * the family split: the pairs whose names share a synonym entry,
+      directly or through other names, are one wording family; each pair
+      is ranked with the table denied every entry of its family, so no
+      test name shares its synonym entry with a name the table was
+      written from (leave one family out);
+    * no synonyms at all (names, qualifiers and abbreviations only)."""
+    shipped = load_synonyms()
+    rows = read_csv('category_account_pairs.csv')
+    family, entries = wording_families(rows, shipped)
+    denied = {}
+    for row in rows:
+        denied.setdefault(family[row['category']], set()).update(
+            entries.get(row['category'], ()))
+    tables = {}
+
+    def without_family(row):
+        number = family[row['category']]
+        if number not in tables:
+            if len(tables) > 8:
+                tables.clear()
+            tables[number] = [
+                (label, [t for t in terms
+                        if (label, t) not in denied[number]])
+                for label, terms in shipped]
+        return tables[number]
     return [
         ("the shipped synonyms", lambda row: shipped),
-        ("the synonyms without the pair's own wording (leave-one-out)",
-            lambda row: without({tokens(row['category'])})),
-        ("the synonyms without any held-out wording", lambda row: strict),
+        ("the family split: synonyms without the entries of the pair's "
+            "wording family (%d families)" % len(set(family.values())),
+            without_family),
         ("no synonyms (names only)", lambda row: []),
         ]
 
@@ -110,8 +168,10 @@ def evaluate(synonyms_for, show_errors=False):
             result['top3'] += expected[0] in top
         if top[:1] != expected:
             errors.append((row, ranked[:3]))
-    for split in ['tune', 'heldout', 'all']:
+    for split in ['tune', 'heldout', 'style', 'all']:
         r = results[split]
+        if not r['n']:
+            continue
         print("  %-8s %3d pairs  top-1 %5.1f%%  top-3 %5.1f%%" % (
                 split, r['n'], 100 * r['top1'] / r['n'],
                 100 * r['top3'] / r['n']))
@@ -123,8 +183,8 @@ def evaluate(synonyms_for, show_errors=False):
                     row['expected'], '; '.join('%r %.0f [%s]' % (
                             names[s.account], s.score, describe(s.reasons))
                         for s in ranked)))
-    heldout = results['heldout']
-    return heldout['top1'] / heldout['n'], cross
+    return {split: (r['top1'] / r['n'], r['top3'] / r['n'])
+        for split, r in results.items()}, cross
 
 
 # Synthetic chart: the names of both charts, qualified as a large company
@@ -241,23 +301,32 @@ def tryton_speed():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--errors', action='store_true',
-        help="list the pairs whose top suggestion is wrong")
+    parser.add_argument('--errors', nargs='?', const='family',
+        choices=['shipped', 'family', 'none'],
+        help="list the pairs whose top suggestion is wrong, with the "
+        "shipped table or in the family split (the default)")
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--tryton', action='store_true',
         help="also time the Suggest Mappings button in Tryton")
     args = parser.parse_args()
-    print("Quality: top-1 suggestion of each category against its chart")
+    print("Quality: top-1 and top-3 suggestions of each category against "
+        "its chart")
+    cross = 0
     for number, (title, synonyms_for) in enumerate(synonym_tables()):
         print(" with %s:" % title)
-        result = evaluate(
-            synonyms_for, show_errors=args.errors and not number)
-        if not number:
-            accuracy, cross = result
+        result, table_cross = evaluate(synonyms_for, show_errors=(
+                args.errors == ['shipped', 'family'][min(number, 1)]
+                and number < 2))
+        cross += table_cross
+        if number == 0:
+            shipped = result['all'][0]
+        if number == 1:
+            accuracy = result['all'][0]
     seconds, speed_cross = speed(args.repeat)
     if args.tryton:
         seconds = max(seconds, tryton_speed())
-    ok = (accuracy >= TARGET_ACCURACY and not cross and not speed_cross
+    ok = (accuracy >= TARGET_ACCURACY and shipped >= TARGET_SHIPPED
+        and not cross and not speed_cross
         and seconds < TARGET_SECONDS)
     print("OK" if ok else "FAILED")
     return 0 if ok else 1

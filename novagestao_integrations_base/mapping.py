@@ -264,6 +264,10 @@ class Mapping(ModelSQL, ModelView):
     # Suggestions
 
     _suggest_min_score = 40
+    # the suggestion and the runners-up the user may pick instead, which
+    # may score less than a suggestion must
+    _suggest_limit = 3
+    _candidate_min_score = 20
 
     @classmethod
     def suggest_targets(cls, mappings):
@@ -289,6 +293,10 @@ class Mapping(ModelSQL, ModelView):
             codes = [m.external_code for m in integration_mappings]
             usage = cls._mapping_usage(integration, codes)
             party_usage = cls._mapping_party_usage(integration, codes)
+            learned = cls._mapping_learned(
+                integration, integration_mappings, suggester.accounts)
+            siblings = cls._mapping_siblings(
+                integration, integration_mappings)
             categories = [
                 suggest.Category(
                     key=m.id,
@@ -296,14 +304,17 @@ class Mapping(ModelSQL, ModelView):
                     kind=m.external_type,
                     usage=usage.get(m.external_code, {}),
                     party_usage=party_usage.get(m.external_code, {}),
-                    excluded=frozenset(excluded.get(m.id, ())))
+                    excluded=frozenset(excluded.get(m.id, ())),
+                    learned=learned.get(m.id, {}),
+                    siblings=siblings.get(m.id, {}))
                 for m in integration_mappings]
             result = suggester.suggest(
-                categories, min_score=cls._suggest_min_score)
+                categories, limit=cls._suggest_limit,
+                min_score=cls._candidate_min_score)
+            cls._suggest_ranked(integration_mappings, result)
             for mapping in integration_mappings:
-                best = result.get(mapping.id)
-                if best:
-                    best, = best
+                best = (result.get(mapping.id) or [None])[0]
+                if best and best.score >= cls._suggest_min_score:
                     mapping.target = cls._suggest_target(best.account)
                     mapping.score = round(best.score)
                     mapping.reason = cls._suggest_reason(best.reasons)
@@ -340,16 +351,17 @@ class Mapping(ModelSQL, ModelView):
                 condition=account.type == type_.id
                 ).select(
                 account.id, account.name, type_.revenue, type_.expense,
+                account.code,
                 where=account.id.in_(query)))
         candidates = []
-        for id_, name, revenue, expense in cursor:
+        for id_, name, revenue, expense, code in cursor:
             if revenue and not expense:
                 kind = 'revenue'
             elif expense and not revenue:
                 kind = 'expense'
             else:
                 kind = 'other'
-            candidates.append(suggest.Account(id_, name, kind))
+            candidates.append(suggest.Account(id_, name, kind, code))
         return candidates
 
     @classmethod
@@ -376,6 +388,24 @@ class Mapping(ModelSQL, ModelView):
         return {}
 
     @classmethod
+    def _mapping_learned(cls, integration, mappings, accounts):
+        """Return {mapping id: {target id: weight}}: the users' choices
+        (positive) and rejections (negative) for categories of the same
+        name; mapping_candidate reads them"""
+        return {}
+
+    @classmethod
+    def _mapping_siblings(cls, integration, mappings):
+        """Return {mapping id: {target id: count}}: the targets confirmed
+        for the categories of the same group"""
+        return {}
+
+    @classmethod
+    def _suggest_ranked(cls, mappings, result):
+        "Keep the ranked suggestions {mapping id: [Suggestion]}"
+        pass
+
+    @classmethod
     def _suggest_reason(cls, reasons):
         "Return the reasons of a suggestion as a text for users"
         texts = []
@@ -396,6 +426,14 @@ class Mapping(ModelSQL, ModelView):
                 texts.append(gettext(
                         'novagestao_integrations_base'
                         '.msg_reason_party_usage',
+                        count=values[0]))
+            elif code in {'qualifier', 'qualifier_conflict'}:
+                texts.append(gettext(
+                        'novagestao_integrations_base.msg_reason_' + code,
+                        qualifier=values[0]))
+            elif code in {'learned', 'rejected'}:
+                texts.append(gettext(
+                        'novagestao_integrations_base.msg_reason_' + code,
                         count=values[0]))
         return '; '.join(texts)
 

@@ -17,8 +17,15 @@ is scored from 0 to 100 on
   phrase covers (a keyword) hints at the group, more weakly; broad groups
   ("Família: …") relate specific terms to the broader accounts of simple
   charts ("Vale-transporte" → "Benefícios a Empregados"), more weakly too;
-* usage history: how often the account was used for the category, or for
-  the parties of its titles, which closes part of the gap to 100.
+* qualifiers (suggest_concepts): a tax, regime, object, direction… of the
+  category that the account contradicts, lacks or adds lowers its score,
+  so "ICMS ST" does not tie with "ICMS sobre Vendas";
+* evidence: how often the account was used for the category, or for the
+  parties of its titles, and the users' accepts, rejections and choices
+  for categories of the same name (learned), which close part of the gap
+  to 100; a clear history outranks any synonym guess.  Ties are broken by
+  evidence, then by the code structure (the accounts chosen for the
+  categories of the same group), then by the similarity of the names.
 
 A revenue category is never given an expense account nor the other way
 round: the candidates are filtered on type before they are ranked.  To be
@@ -27,236 +34,22 @@ the closest by ratio of the sorted words (rapidfuzz.process.extract), those
 that share its rarest words or synonym groups, and those of its history."""
 import csv
 import os
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+
+from .suggest_concepts import Qualifiers
+from .suggest_text import (
+    WEAK_WORDS, drop_weak, normalise, strip_accents, tokens)
 
 __all__ = [
     'Account', 'Category', 'Suggestion', 'Suggester',
     'normalise', 'tokens', 'load_synonyms', 'compatible',
-    'SYNONYMS_PATH',
+    'parent_code', 'SYNONYMS_PATH',
     ]
 
 SYNONYMS_PATH = os.path.join(
     os.path.dirname(__file__), 'data', 'synonyms_pt.csv')
-
-STOP_WORDS = frozenset('''
-    a o as os ao aos de da do das dos e em no na nos nas num numa com sem
-    para pra por pelo pela pelos pelas sobre sob um uma uns umas que ou ate
-    entre via etc nao usar ref referente
-    '''.split())
-
-# Words that say little about which account: dropped when others remain
-WEAK_WORDS = frozenset('''
-    despes receit cust gast outr divers geral conta valor total operacional
-    '''.split())
-
-# Abbreviations, after accents are stripped and dots removed: a sequence of
-# tokens becomes the sequence of words (the longest match wins)
-ABBREVIATIONS = {
-    ('juro', 'rec'): 'juros recebidos',
-    ('juros', 'rec'): 'juros recebidos',
-    ('juros', 'pg'): 'juros pagos',
-    ('juros', 'pgs'): 'juros pagos',
-    ('dec', 'terc'): 'decimo terceiro',
-    ('desc', 'obt'): 'descontos obtidos',
-    ('desc', 'conc'): 'descontos concedidos',
-    ('desc', 'rec'): 'descontos obtidos',
-    ('mat', 'exp'): 'material expediente',
-    ('mat', 'escr'): 'material escritorio',
-    ('rend', 'aplic'): 'rendimentos aplicacoes',
-    ('prest', 'serv'): 'prestacao servicos',
-    ('v', 't'): 'vale transporte',
-    ('v', 'r'): 'vale refeicao',
-    ('v', 'a'): 'vale alimentacao',
-    ('p', 'labore'): 'prolabore',
-    ('c', 'c'): 'conta corrente',
-    }
-ABBREVIATIONS.update({(k,): v for k, v in {
-        'desp': 'despesas', 'dsp': 'despesas', 'desps': 'despesas',
-        'rec': 'receitas', 'rct': 'receitas', 'rcts': 'receitas',
-        'receit': 'receitas', 'recs': 'receitas',
-        'sal': 'salarios', 'salar': 'salarios', 'sals': 'salarios',
-        'enc': 'encargos', 'encarg': 'encargos', 'encs': 'encargos',
-        'serv': 'servicos', 'servs': 'servicos', 'svc': 'servicos',
-        'svcs': 'servicos', 'srv': 'servicos', 'srvs': 'servicos',
-        'prest': 'prestacao', 'prestac': 'prestacao',
-        'merc': 'mercadorias', 'mercad': 'mercadorias',
-        'mercs': 'mercadorias', 'mercadoria': 'mercadorias',
-        'vend': 'vendas', 'vda': 'venda', 'vdas': 'vendas',
-        'mat': 'material', 'matl': 'material', 'mats': 'materiais',
-        'escrit': 'escritorio', 'escr': 'escritorio',
-        'exped': 'expediente', 'expd': 'expediente',
-        'adm': 'administrativas', 'admin': 'administrativas',
-        'adms': 'administrativas', 'administ': 'administrativas',
-        'fin': 'financeiras', 'financ': 'financeiras',
-        'finan': 'financeiras', 'fins': 'financeiras',
-        'bco': 'banco', 'bcos': 'bancos', 'banc': 'bancarias',
-        'bancar': 'bancarias', 'bcaria': 'bancaria', 'bcarias': 'bancarias',
-        'tx': 'taxa', 'txs': 'taxas', 'tar': 'tarifas', 'tarif': 'tarifas',
-        'manut': 'manutencao', 'mnt': 'manutencao', 'mnut': 'manutencao',
-        'conserv': 'conservacao', 'reps': 'reparos',
-        'comb': 'combustivel', 'combust': 'combustivel',
-        'combs': 'combustiveis',
-        'veic': 'veiculos', 'veics': 'veiculos', 'veicul': 'veiculos',
-        'tel': 'telefone', 'telef': 'telefone', 'fone': 'telefone',
-        'tels': 'telefones', 'telecom': 'telecomunicacoes',
-        'hon': 'honorarios', 'honor': 'honorarios', 'hons': 'honorarios',
-        'contab': 'contabeis', 'ctb': 'contabeis', 'ctbl': 'contabeis',
-        'adv': 'advocaticios', 'advoc': 'advocaticios',
-        'advocat': 'advocaticios',
-        'imp': 'impostos', 'impost': 'impostos', 'imps': 'impostos',
-        'trib': 'tributos', 'tribs': 'tributos',
-        'contrib': 'contribuicao', 'contribs': 'contribuicoes',
-        'prev': 'previdencia', 'previd': 'previdenciarios',
-        'soc': 'sociais', 'socs': 'sociais',
-        'func': 'funcionarios', 'funcs': 'funcionarios',
-        'funcion': 'funcionarios', 'colab': 'colaboradores',
-        'emp': 'emprestimos', 'empr': 'emprestimos',
-        'emprest': 'emprestimos', 'emprests': 'emprestimos',
-        'financiam': 'financiamentos', 'financs': 'financiamentos',
-        'equip': 'equipamentos', 'equips': 'equipamentos',
-        'eqptos': 'equipamentos', 'eqpto': 'equipamento',
-        'maq': 'maquinas', 'maqs': 'maquinas',
-        'info': 'informatica', 'inform': 'informatica',
-        'informat': 'informatica',
-        'publ': 'publicidade', 'public': 'publicidade',
-        'propag': 'propaganda', 'prop': 'propaganda', 'mkt': 'marketing',
-        'vt': 'vale transporte', 'vr': 'vale refeicao',
-        'va': 'vale alimentacao',
-        'desc': 'descontos', 'descs': 'descontos',
-        'dev': 'devolucoes', 'devol': 'devolucoes', 'devs': 'devolucoes',
-        'comiss': 'comissoes', 'comis': 'comissoes',
-        'pgto': 'pagamento', 'pgtos': 'pagamentos', 'pagto': 'pagamento',
-        'pagtos': 'pagamentos', 'pg': 'pagos', 'pgs': 'pagos',
-        'obt': 'obtidos', 'conc': 'concedidos', 'rend': 'rendimentos',
-        'rends': 'rendimentos', 'aplic': 'aplicacoes',
-        'aplics': 'aplicacoes', 'ativ': 'ativo', 'imob': 'imobilizado',
-        'deprec': 'depreciacao', 'amort': 'amortizacao',
-        'alug': 'aluguel', 'alugs': 'alugueis',
-        'energ': 'energia', 'eletr': 'eletrica',
-        'refeic': 'refeicao', 'alim': 'alimentacao',
-        'aliment': 'alimentacao',
-        'transp': 'transporte', 'locom': 'locomocao',
-        'hosp': 'hospedagem', 'viag': 'viagens', 'estac': 'estacionamento',
-        'assist': 'assistencia', 'med': 'medica', 'odont': 'odontologica',
-        'trein': 'treinamento', 'treinam': 'treinamento',
-        'unif': 'uniformes', 'lic': 'licencas', 'licenc': 'licencas',
-        'sist': 'sistemas', 'softw': 'software', 'sw': 'software',
-        'cx': 'caixa', 'terc': 'terceiros', 'tercs': 'terceiros',
-        'op': 'operacionais', 'oper': 'operacionais',
-        'operac': 'operacionais', 'outr': 'outras', 'outs': 'outras',
-        'div': 'diversas', 'diver': 'diversas', 'divs': 'diversas',
-        'ger': 'gerais', 'mun': 'municipais', 'munic': 'municipais',
-        'fed': 'federais', 'issqn': 'iss', 'iptu': 'iptu',
-        '13o': 'decimo terceiro', '13': 'decimo terceiro',
-        'ir': 'imposto renda',
-        'cofins': 'cofins', 'csl': 'csll', 'dep': 'depreciacao',
-        'ant': 'antecipacao', 'adiant': 'adiantamento',
-        'fornec': 'fornecedores', 'forn': 'fornecedores',
-        'cli': 'clientes', 'clis': 'clientes',
-        'prod': 'produtos', 'prods': 'produtos',
-        'limp': 'limpeza', 'segur': 'seguranca', 'vig': 'vigilancia',
-        'cond': 'condominio', 'condom': 'condominio',
-        'assin': 'assinaturas', 'assinat': 'assinaturas',
-        'indeniz': 'indenizacoes', 'resc': 'rescisoes',
-        'rescis': 'rescisoes', 'ferias': 'ferias',
-        'hr': 'horas', 'hrs': 'horas', 'ext': 'extras',
-        'extr': 'extras', 'jur': 'juridicos', 'juridic': 'juridicos',
-        'cart': 'cartao', 'cred': 'credito', 'deb': 'debito',
-        'adq': 'adquirente', 'maquin': 'maquininha',
-        'pj': 'pessoa juridica', 'pf': 'pessoa fisica',
-        }.items()})
-_MAX_ABBREVIATION = max(map(len, ABBREVIATIONS))
-
-_CODE_PREFIX = re.compile(
-    r'^\s*(?:\d+(?:[.\-]\d+)+\.?|\d+\s*[-–—:)])\s*[-–—:)]?\s*(?=\D)')
-_SHORT_FORMS = [
-    (re.compile(r'\bc\s*/\s*'), ' com '),
-    (re.compile(r'\bs\s*/\s*'), ' sobre '),
-    (re.compile(r'\bp\s*/\s*'), ' para '),
-    (re.compile(r'&'), ' e '),
-    (re.compile(r'\bpro[\s-]+labore\b'), 'prolabore'),
-    ]
-_WORD = re.compile(r'[a-z0-9]+')
-_ACRONYM = re.compile(r'\b[A-Z]{2,}\b')
-
-
-def strip_accents(text):
-    return ''.join(
-        c for c in unicodedata.normalize('NFKD', text)
-        if not unicodedata.combining(c))
-
-
-def _stem(token):
-    "A light Portuguese stemmer: plural, then gender, of words over 3 letters"
-    if len(token) <= 3 or not token.isalpha():
-        return token
-    for suffix, replacement in [
-            ('coes', 'cao'), ('oes', 'ao'), ('aes', 'ao'), ('ais', 'al'),
-            ('eis', 'el'), ('ns', 'm'), ('res', 'r'), ('zes', 'z'),
-            ('ses', 's')]:
-        if token.endswith(suffix):
-            token = token[:-len(suffix)] + replacement
-            break
-    else:
-        if token.endswith('s') and not token.endswith('ss'):
-            token = token[:-1]
-    if token.endswith('il') and len(token) > 4:
-        token = token[:-2] + 'el'
-    if len(token) > 4 and token[-1] in 'ao' and not token.endswith('ao'):
-        token = token[:-1]
-    return token
-
-
-@lru_cache(maxsize=65536)
-def tokens(text):
-    """Return the normalised tokens of text: no case, accents, code prefix,
-    stop words nor plurals; abbreviations expanded"""
-    if not text:
-        return ()
-    acronyms = set()
-    if not text.isupper():
-        acronyms = {strip_accents(a).lower() for a in _ACRONYM.findall(text)}
-    text = _CODE_PREFIX.sub('', text)
-    text = strip_accents(text).lower()
-    text = text.replace('º', 'o').replace('ª', 'a')
-    text = re.sub(r'(\w)\.(?=\w)', r'\1 ', text)
-    for pattern, replacement in _SHORT_FORMS:
-        text = pattern.sub(replacement, text)
-    words = _WORD.findall(text)
-    expanded = []
-    i = 0
-    while i < len(words):
-        for size in range(min(_MAX_ABBREVIATION, len(words) - i), 0, -1):
-            key = tuple(words[i:i + size])
-            if key in ABBREVIATIONS:
-                expanded.extend(
-                    (w, False) for w in ABBREVIATIONS[key].split())
-                i += size
-                break
-        else:
-            expanded.append((words[i], words[i] in acronyms))
-            i += 1
-    result = tuple(
-        _stem(w) for w, acronym in expanded
-        if acronym or w not in STOP_WORDS)
-    if not result:
-        result = tuple(_stem(w) for w, _ in expanded)
-    return result
-
-
-def normalise(text):
-    "Return text as the engine compares it"
-    return ' '.join(_drop_weak(tokens(text)))
-
-
-def _drop_weak(words):
-    strong = [w for w in words if w not in WEAK_WORDS]
-    return strong if strong else list(words)
 
 
 def compatible(category_kind, account_kind):
@@ -285,10 +78,12 @@ def load_synonyms(path=SYNONYMS_PATH):
 
 @dataclass
 class Account:
-    "A candidate: id, name and kind ('revenue', 'expense' or 'other')"
+    """A candidate: id, name, kind ('revenue', 'expense' or 'other') and
+    code ("5.1.2.04")"""
     id: object
     name: str
     kind: str = 'other'
+    code: str = None
 
 
 @dataclass
@@ -296,26 +91,34 @@ class Category:
     """An external category to map
 
     usage and party_usage count, per account id, the entries of the
-    category and those of the parties of its titles."""
+    category and those of the parties of its titles; learned weighs, per
+    account id, the users' choices for categories of the same name
+    (positive: accepted or chosen, negative: rejected); siblings counts
+    the accounts chosen for the categories of the same group."""
     key: object
     name: str
     kind: str = None
     usage: dict = field(default_factory=dict)
     party_usage: dict = field(default_factory=dict)
     excluded: frozenset = frozenset()
+    learned: dict = field(default_factory=dict)
+    siblings: dict = field(default_factory=dict)
 
 
 @dataclass
 class Suggestion:
     """A ranked candidate with its score (0–100) and the reasons, as
     (code, value…) tuples: ('name', 92), ('synonym', 97, 'Pessoal'),
-    ('usage', 14), ('party_usage', 3); similarity, of the names, breaks
-    the ties"""
+    ('qualifier', 'ICMS, ST'), ('qualifier_conflict', 'veículos ≠ imóveis'),
+    ('usage', 14), ('party_usage', 3), ('learned', 2), ('rejected', 1);
+    evidence, structure and similarity (of the names) break the ties"""
     key: object
     account: object
     score: float
     reasons: tuple = ()
     similarity: float = field(default=0., compare=False)
+    evidence: float = field(default=0., compare=False)
+    structure: int = field(default=0, compare=False)
 
 
 class _Text:
@@ -326,10 +129,11 @@ class _Text:
     their families) and no word; a word of the terms of some groups (a
     keyword) has both, weaker; another word has no groups."""
     __slots__ = ('plain', 'sorted_plain', 'slots', 'groups', 'keys',
-        'sorted_canonical')
+        'sorted_canonical', 'qualifiers')
 
     def __init__(self, words, slots, group_token):
-        self.plain = ' '.join(_drop_weak(words))
+        self.qualifiers = Qualifiers(words)
+        self.plain = ' '.join(drop_weak(words))
         self.sorted_plain = ' '.join(sorted(self.plain.split()))
         self.slots = slots
         self.groups = frozenset().union(
@@ -340,7 +144,7 @@ class _Text:
                 canonical.append(word)
             if groups is not None:
                 canonical.extend(group_token(g) for g in sorted(groups))
-        canonical = _drop_weak(canonical)
+        canonical = drop_weak(canonical)
         self.sorted_canonical = ' '.join(sorted(canonical))
         self.keys = frozenset(self.plain.split()) | frozenset(canonical)
 
@@ -370,6 +174,16 @@ class Suggester:
     usage_half = 1
     party_usage_weight = 0.7
     party_usage_half = 2
+    learned_weight = 0.8
+    learned_half = 1
+    # a history is clear when the account took this share of the
+    # category's entries, at least this many: it then scores above any
+    # synonym guess (at most synonym_factor × 100)
+    clear_share = 0.6
+    clear_count = 2
+    clear_floor = 97.
+    # each rejection of the account for a category of the same name
+    rejected_factor = 0.8
 
     def __init__(self, accounts, synonyms=None):
         if synonyms is None:
@@ -378,6 +192,7 @@ class Suggester:
         self.accounts = list(accounts)
         self._texts = [self._text(a.name) for a in self.accounts]
         self._by_kind = {}
+        self._qualifiers = {}
         for kind in ['revenue', 'expense', 'other']:
             indexes = [
                 i for i, a in enumerate(self.accounts)
@@ -391,6 +206,8 @@ class Suggester:
                 [self._texts[i].sorted_plain for i in indexes],
                 [self._texts[i].sorted_canonical for i in indexes],
                 postings)
+            self._qualifiers[kind] = set().union(
+                *(self._texts[i].qualifiers.pairs() for i in indexes))
         self._index = {a.id: i for i, a in enumerate(self.accounts)}
 
     def _compile_synonyms(self, synonyms):
@@ -503,7 +320,7 @@ class Suggester:
             if token not in words:
                 words.append(token)
             used[group] = max(used.get(group, 0), groups[group])
-        return ' '.join(_drop_weak(words)), used
+        return ' '.join(drop_weak(words)), used
 
     def suggest(self, categories, limit=1, min_score=0):
         """Return {category key: [Suggestion]} best first, at most limit
@@ -516,8 +333,7 @@ class Suggester:
 
     def rank(self, category, limit=1, min_score=0):
         "Return the best Suggestions for the category"
-        kind = category.kind if category.kind in {
-            'revenue', 'expense'} else 'other'
+        kind = _kind(category.kind)
         indexes, plains, canonicals, postings = self._by_kind[kind]
         if not indexes:
             return []
@@ -546,7 +362,8 @@ class Suggester:
         for position in sorted(overlap, key=overlap.__getitem__,
                 reverse=True)[:self.candidates_by_words]:
             candidates.add(indexes[position])
-        for usage in [category.usage, category.party_usage]:
+        learned = {a for a, w in (category.learned or {}).items() if w > 0}
+        for usage in [category.usage, category.party_usage, learned]:
             for account_id in usage or {}:
                 index = self._index.get(account_id)
                 if index is not None and compatible(
@@ -560,10 +377,24 @@ class Suggester:
             suggestion = self._score(category, text, index)
             if suggestion.score >= min_score:
                 suggestions.append(suggestion)
+        # ties go to the evidence, then the code structure, then the
+        # closer name; the name and id only make the order stable
         suggestions.sort(key=lambda s: (
-                -s.score, -s.similarity,
+                -s.score, -s.evidence, -s.structure, -s.similarity,
                 self._texts[self._index[s.account]].plain, str(s.account)))
         return suggestions[:limit] if limit else suggestions
+
+    def _structure(self, category, account):
+        """Return how many accounts chosen for the categories of the
+        category's group are siblings of account (same parent code)"""
+        parent = parent_code(account.code)
+        if not parent or not category.siblings:
+            return 0
+        return sum(count for account_id, count in category.siblings.items()
+            if account_id != account.id
+            and account_id in self._index
+            and parent_code(
+                self.accounts[self._index[account_id]].code) == parent)
 
     def _score(self, category, text, index):
         account = self.accounts[index]
@@ -571,7 +402,7 @@ class Suggester:
         name = self._similarity(text.plain, other.plain)
         reasons = []
         shared = text.groups & other.groups
-        synonym, label = 0., None
+        synonym, label, strength = 0., None, 0.
         if shared:
             # a keyword is weaker than a phrase, a broad group than a
             # specific one; the best match of a group sets the factor
@@ -593,8 +424,29 @@ class Suggester:
         else:
             base = name
             reasons.append(('name', round(name)))
+        # a phrase of a specific group on both sides: the table says the
+        # concepts are the same
+        same_concept = base == synonym and strength >= 1
+        factor, matches, conflicts = text.qualifiers.compare(
+            other.qualifiers, self._qualifiers[_kind(category.kind)],
+            same_concept)
+        base *= factor
+        if matches:
+            reasons.append(('qualifier', ', '.join(matches)))
+        if conflicts:
+            reasons.append(('qualifier_conflict', ', '.join(conflicts)))
+        score, evidence = self._evidence(category, account, base, reasons)
+        return Suggestion(
+            category.key, account.id, round(min(100., score), 1),
+            tuple(reasons), name, evidence,
+            self._structure(category, account))
+
+    def _evidence(self, category, account, base, reasons):
+        """Return the score of base raised or lowered by the history and
+        the users' choices, and the weight of that evidence"""
+        usage = category.usage or {}
+        used = usage.get(account.id, 0)
         boost = 0.
-        used = (category.usage or {}).get(account.id, 0)
         if used:
             boost = self.usage_weight * used / (used + self.usage_half)
             reasons.append(('usage', used))
@@ -603,10 +455,46 @@ class Suggester:
             boost = max(boost, self.party_usage_weight * party_used / (
                     party_used + self.party_usage_half))
             reasons.append(('party_usage', party_used))
+        learned = (category.learned or {}).get(account.id, 0)
+        if learned > 0:
+            boost = max(boost, self.learned_weight * learned / (
+                    learned + self.learned_half))
+            reasons.append(('learned', _count(learned)))
         score = base + (100 - base) * boost
-        return Suggestion(
-            category.key, account.id, round(min(100., score), 1),
-            tuple(reasons), name)
+        # a clear history is more than a guess from the names
+        for count, counts in [
+                (used, usage),
+                (learned, {a: w for a, w in (
+                            category.learned or {}).items() if w > 0}),
+                ]:
+            if (count >= self.clear_count
+                    and count >= self.clear_share * sum(counts.values())):
+                score = max(score, self.clear_floor
+                    + (100 - self.clear_floor) * count / (count + 1))
+        if learned < 0:
+            score *= self.rejected_factor ** min(-learned, 5)
+            reasons.append(('rejected', _count(-learned)))
+        evidence = used + party_used + learned
+        return score, evidence
+
+
+def _kind(kind):
+    "Return the kind of the candidates of a category of kind"
+    return kind if kind in {'revenue', 'expense'} else 'other'
+
+
+def _count(weight):
+    "Return a weight of evidence as users read it: 1, 2.5"
+    weight = round(weight, 1)
+    return int(weight) if weight == int(weight) else weight
+
+
+def parent_code(code):
+    """Return the parent of a dotted code: "5.1.2" for "5.1.2.04", None
+    for a code without a dot"""
+    if not code or '.' not in code:
+        return None
+    return code.rsplit('.', 1)[0]
 
 
 def is_family(label):
@@ -621,7 +509,11 @@ def describe(reasons, labels=None):
     labels = labels or {
         'name': "similar name %s%%",
         'synonym': "synonym %s%% (%s)",
+        'qualifier': "same %s",
+        'qualifier_conflict': "differs: %s",
         'usage': "used %s times for this category",
         'party_usage': "used %s times for its suppliers or customers",
+        'learned': "chosen %s times for categories of this name",
+        'rejected': "rejected %s times for categories of this name",
         }
     return '; '.join(labels[r[0]] % r[1:] for r in reasons)

@@ -6,7 +6,8 @@ import unittest
 
 from novagestao_integrations_base.suggest import (
     Account, Category, Suggester, compatible, describe, is_family,
-    load_synonyms, normalise, tokens)
+    load_synonyms, normalise, parent_code, tokens)
+from novagestao_integrations_base.suggest_concepts import Qualifiers
 
 CHART = [
     Account(1, "Folha de Pagamento", 'expense'),
@@ -259,3 +260,165 @@ class SuggesterTestCase(unittest.TestCase):
     def test_empty_chart(self):
         self.assertEqual(Suggester([]).rank(
                 Category(1, "Energia", 'expense')), [])
+
+
+QUALIFIED = [
+    Account(1, "ICMS sobre Vendas", 'expense', '4.1.2.01'),
+    Account(2, "ICMS Substituição Tributária", 'expense', '4.1.2.02'),
+    Account(3, "ICMS DIFAL", 'expense', '4.1.2.03'),
+    Account(4, "INSS", 'expense', '5.1.1.06'),
+    Account(5, "INSS sobre Pró-labore", 'expense', '5.1.1.07'),
+    Account(6, "Aluguel de Imóveis", 'expense', '5.1.2.01'),
+    Account(7, "Aluguel de Veículos", 'expense', '5.1.2.02'),
+    Account(8, "Aluguel de Máquinas", 'expense', '5.1.2.03'),
+    Account(9, "Vale-Refeição", 'expense', '5.1.1.08'),
+    Account(10, "Vale-Transporte", 'expense', '5.1.1.09'),
+    Account(11, "Devoluções de Vendas", 'expense', '4.1.1.01'),
+    Account(12, "Honorários Contábeis", 'expense', '5.1.3.06'),
+    Account(13, "Auditoria Externa", 'expense', '5.1.3.07'),
+    Account(14, "Tarifas Bancárias", 'expense', '5.2.1.02'),
+    Account(15, "Participação nos Lucros e Resultados", 'expense',
+        '5.1.1.10'),
+    Account(16, "Bônus e Gratificações", 'expense', '5.1.1.11'),
+    Account(17, "Serviços Terceirizados", 'expense', '5.1.3.09'),
+    Account(18, "Rastreamento de Frota", 'expense', '5.1.5.06'),
+    Account(20, "Vendas de Mercadorias", 'revenue', '3.1.1.01'),
+    Account(21, "Vendas E-commerce", 'revenue', '3.1.1.02'),
+    Account(22, "Devoluções de Compras", 'revenue', '3.1.3.01'),
+    ]
+QUALIFIED_NAMES = {a.id: a.name for a in QUALIFIED}
+
+
+class ConceptsTestCase(unittest.TestCase):
+    "Narrow concepts, qualifiers and evidence break what synonyms tie"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.suggester = Suggester(QUALIFIED)
+
+    def ranked(self, name, kind, **values):
+        return self.suggester.rank(
+            Category(name, name, kind, **values), limit=None)
+
+    def assertBest(self, name, kind, expected, **values):
+        ranked = self.ranked(name, kind, **values)
+        self.assertEqual(
+            QUALIFIED_NAMES[ranked[0].account], expected,
+            "%s: %s" % (name, [
+                    (QUALIFIED_NAMES[s.account], s.score, s.reasons)
+                    for s in ranked[:3]]))
+        return ranked
+
+    def test_qualifiers(self):
+        self.assertEqual(Qualifiers(tokens("ICMS ST")).values, {
+                'tax': {'ICMS'}, 'regime': {'ST'}})
+        self.assertEqual(Qualifiers(tokens("Locação de Caminhões")).values,
+            {'object': {'veículos'}})
+        # décimo terceiro is a salary, not a third party
+        self.assertNotIn(
+            'act', Qualifiers(tokens("13º Salário")).values)
+        factor, matches, conflicts = Qualifiers(
+            tokens("Aluguel de Veículos")).compare(
+            Qualifiers(tokens("Aluguel de Imóveis")))
+        self.assertLess(factor, 0.7)
+        self.assertEqual(conflicts, ('veículos ≠ imóveis',))
+
+    def test_qualifier_must_match(self):
+        for name, expected in [
+                ("ICMS ST", "ICMS Substituição Tributária"),
+                ("ICMS-ST", "ICMS Substituição Tributária"),
+                ("DIFAL", "ICMS DIFAL"),
+                ("ICMS", "ICMS sobre Vendas"),
+                ("ICMS Próprio", "ICMS sobre Vendas"),
+                ("INSS", "INSS"),
+                ("INSS s/ Pró-labore", "INSS sobre Pró-labore"),
+                ("INSS dos Sócios", "INSS sobre Pró-labore"),
+                ("Aluguel de Veículos", "Aluguel de Veículos"),
+                ("Locação de Carros", "Aluguel de Veículos"),
+                ("Aluguel de Máquinas", "Aluguel de Máquinas"),
+                ("Aluguel", "Aluguel de Imóveis"),
+                ("VR", "Vale-Refeição"),
+                ("VT", "Vale-Transporte"),
+                ]:
+            self.assertBest(name, 'expense', expected)
+
+    def test_conflict_is_a_reason(self):
+        ranked = self.ranked("Aluguel de Veículos", 'expense')
+        imoveis = next(s for s in ranked if s.account == 6)
+        self.assertIn(
+            ('qualifier_conflict', 'veículos ≠ imóveis'), imoveis.reasons)
+        self.assertIn(('qualifier', 'veículos'), ranked[0].reasons)
+
+    def test_narrow_concepts(self):
+        self.assertBest(
+            "Vendas de Mercadorias", 'revenue', "Vendas de Mercadorias")
+        self.assertBest("Faturamento", 'revenue', "Vendas de Mercadorias")
+        self.assertBest(
+            "Vendas pela Internet", 'revenue', "Vendas E-commerce")
+        self.assertBest("Devoluções", 'expense', "Devoluções de Vendas")
+        self.assertBest(
+            "Devolução de Compras", 'revenue', "Devoluções de Compras")
+        self.assertBest(
+            "Auditoria Independente", 'expense', "Auditoria Externa")
+        self.assertBest("Contabilidade", 'expense', "Honorários Contábeis")
+
+    def test_vocabulary(self):
+        for name, expected in [
+                ("PLR", "Participação nos Lucros e Resultados"),
+                ("Bônus", "Bônus e Gratificações"),
+                ("Bank Fees", "Tarifas Bancárias"),
+                ("Outsourcing", "Serviços Terceirizados"),
+                ("Terceirização de Mão de Obra", "Serviços Terceirizados"),
+                ("Rastreador", "Rastreamento de Frota"),
+                ]:
+            self.assertBest(name, 'expense', expected)
+
+    def test_clear_history_outweighs_a_synonym(self):
+        "A category booked 4 times of 5 on an account goes there"
+        ranked = self.assertBest(
+            "Ticket Refeição", 'expense', "Vale-Transporte",
+            usage={10: 4, 9: 1})
+        self.assertGreater(ranked[0].score, 96)
+        # one booking is not a clear history
+        self.assertBest(
+            "Vale Refeição", 'expense', "Vale-Refeição", usage={10: 1})
+
+    def test_learned(self):
+        "The users' choices for categories of the same name are evidence"
+        ranked = self.assertBest(
+            "Despesas Avulsas", 'expense', "Tarifas Bancárias",
+            learned={14: 2})
+        self.assertIn(('learned', 2), ranked[0].reasons)
+        # a rejection elsewhere lowers the account, without excluding it
+        plain = self.ranked("Aluguel", 'expense')[0]
+        rejected = self.ranked("Aluguel", 'expense', learned={6: -1})
+        self.assertNotEqual(rejected[0].account, 6)
+        lowered = next(s for s in rejected if s.account == 6)
+        self.assertLess(lowered.score, plain.score)
+        self.assertIn(('rejected', 1), lowered.reasons)
+
+    def test_ties_are_broken_by_evidence_not_order(self):
+        "Equal scores go to the account with a history, then to the code"
+        suggester = Suggester([
+                Account(1, "Despesas Diversas", 'expense', '5.1.1.01'),
+                Account(2, "Despesas Diversas", 'expense', '5.2.1.01'),
+                Account(3, "Energia", 'expense', '5.2.1.02'),
+                ])
+        category = Category(1, "Despesas Diversas", 'expense')
+        first = suggester.rank(category)[0].account
+        for account in [1, 2]:
+            other = 3 - account if first == account else account
+            category = Category(
+                1, "Despesas Diversas", 'expense', party_usage={other: 1})
+            best = suggester.rank(category, limit=None)
+            self.assertEqual(best[0].account, other)
+        # the accounts of the sibling categories point to 5.2.1
+        best = suggester.rank(Category(
+                1, "Despesas Diversas", 'expense', siblings={3: 2}))[0]
+        self.assertEqual(best.account, 2)
+        self.assertEqual(best.structure, 2)
+
+    def test_parent_code(self):
+        self.assertEqual(parent_code("5.1.2.04"), "5.1.2")
+        self.assertIsNone(parent_code("504"))
+        self.assertIsNone(parent_code(None))

@@ -1,0 +1,270 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Portuguese accounting names as the suggestion engine compares them
+
+Case, accents, code prefixes, stop words and plurals go; abbreviations
+("desp." → despesas, "c/" → com) and a few English words of Brazilian
+books ("bank fees", "outsourcing") become the Portuguese words they stand
+for.  Pure Python, without Tryton."""
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'strip_accents',
+    'tokens', 'normalise', 'drop_weak']
+
+STOP_WORDS = frozenset('''
+    a o as os ao aos de da do das dos e em no na nos nas num numa com sem
+    para pra por pelo pela pelos pelas sobre sob um uma uns umas que ou ate
+    entre via etc nao usar ref referente
+    '''.split())
+
+# Words that say little about which account: dropped when others remain
+WEAK_WORDS = frozenset('''
+    despes receit cust gast outr divers geral conta valor total operacional
+    ingress dispendi
+    '''.split())
+
+# Abbreviations, after accents are stripped and dots removed: a sequence of
+# tokens becomes the sequence of words (the longest match wins)
+ABBREVIATIONS = {
+    ('juro', 'rec'): 'juros recebidos',
+    ('juros', 'rec'): 'juros recebidos',
+    ('juros', 'pg'): 'juros pagos',
+    ('juros', 'pgs'): 'juros pagos',
+    ('dec', 'terc'): 'decimo terceiro',
+    ('desc', 'obt'): 'descontos obtidos',
+    ('desc', 'conc'): 'descontos concedidos',
+    ('desc', 'rec'): 'descontos obtidos',
+    ('mat', 'exp'): 'material expediente',
+    ('mat', 'escr'): 'material escritorio',
+    ('rend', 'aplic'): 'rendimentos aplicacoes',
+    ('prest', 'serv'): 'prestacao servicos',
+    ('v', 't'): 'vale transporte',
+    ('v', 'r'): 'vale refeicao',
+    ('v', 'a'): 'vale alimentacao',
+    ('p', 'labore'): 'prolabore',
+    ('c', 'c'): 'conta corrente',
+    # a negation that stop words would drop turns a cooperative's act
+    # with members into the act with third parties
+    ('nao', 'cooperados'): 'terceiros', ('nao', 'cooperado'): 'terceiros',
+    ('nao', 'cooperativos'): 'terceiros',
+    ('nao', 'cooperativo'): 'terceiros',
+    ('nao', 'associados'): 'terceiros', ('nao', 'associado'): 'terceiros',
+    ('e', 'commerce'): 'ecommerce',
+    ('1', '3'): 'terco', ('um', 'terco'): 'terco',
+    # English words of Brazilian books
+    ('bank', 'fees'): 'tarifas bancarias',
+    ('bank', 'fee'): 'tarifas bancarias',
+    ('bank', 'charges'): 'tarifas bancarias',
+    ('meal', 'voucher'): 'vale refeicao',
+    ('meal', 'vouchers'): 'vale refeicao',
+    ('food', 'voucher'): 'vale alimentacao',
+    ('food', 'vouchers'): 'vale alimentacao',
+    ('transport', 'voucher'): 'vale transporte',
+    ('transport', 'vouchers'): 'vale transporte',
+    ('health', 'insurance'): 'plano saude',
+    ('profit', 'sharing'): 'participacao lucros',
+    ('web', 'hosting'): 'hospedagem servidores',
+    ('credit', 'card'): 'cartao credito',
+    }
+ABBREVIATIONS.update({(k,): v for k, v in {
+        'desp': 'despesas', 'dsp': 'despesas', 'desps': 'despesas',
+        'rec': 'receitas', 'rct': 'receitas', 'rcts': 'receitas',
+        'receit': 'receitas', 'recs': 'receitas',
+        'sal': 'salarios', 'salar': 'salarios', 'sals': 'salarios',
+        'enc': 'encargos', 'encarg': 'encargos', 'encs': 'encargos',
+        'serv': 'servicos', 'servs': 'servicos', 'svc': 'servicos',
+        'svcs': 'servicos', 'srv': 'servicos', 'srvs': 'servicos',
+        'prest': 'prestacao', 'prestac': 'prestacao',
+        'merc': 'mercadorias', 'mercad': 'mercadorias',
+        'mercs': 'mercadorias', 'mercadoria': 'mercadorias',
+        'vend': 'vendas', 'vda': 'venda', 'vdas': 'vendas',
+        'mat': 'material', 'matl': 'material', 'mats': 'materiais',
+        'escrit': 'escritorio', 'escr': 'escritorio',
+        'exped': 'expediente', 'expd': 'expediente',
+        'adm': 'administrativas', 'admin': 'administrativas',
+        'adms': 'administrativas', 'administ': 'administrativas',
+        'fin': 'financeiras', 'financ': 'financeiras',
+        'finan': 'financeiras', 'fins': 'financeiras',
+        'bco': 'banco', 'bcos': 'bancos', 'banc': 'bancarias',
+        'bancar': 'bancarias', 'bcaria': 'bancaria', 'bcarias': 'bancarias',
+        'tx': 'taxa', 'txs': 'taxas', 'tar': 'tarifas', 'tarif': 'tarifas',
+        'manut': 'manutencao', 'mnt': 'manutencao', 'mnut': 'manutencao',
+        'conserv': 'conservacao', 'reps': 'reparos',
+        'comb': 'combustivel', 'combust': 'combustivel',
+        'combs': 'combustiveis',
+        'veic': 'veiculos', 'veics': 'veiculos', 'veicul': 'veiculos',
+        'tel': 'telefone', 'telef': 'telefone', 'fone': 'telefone',
+        'tels': 'telefones', 'telecom': 'telecomunicacoes',
+        'hon': 'honorarios', 'honor': 'honorarios', 'hons': 'honorarios',
+        'contab': 'contabeis', 'ctb': 'contabeis', 'ctbl': 'contabeis',
+        'adv': 'advocaticios', 'advoc': 'advocaticios',
+        'advocat': 'advocaticios',
+        'imp': 'impostos', 'impost': 'impostos', 'imps': 'impostos',
+        'trib': 'tributos', 'tribs': 'tributos',
+        'contrib': 'contribuicao', 'contribs': 'contribuicoes',
+        'prev': 'previdencia', 'previd': 'previdenciarios',
+        'soc': 'sociais', 'socs': 'sociais',
+        'func': 'funcionarios', 'funcs': 'funcionarios',
+        'funcion': 'funcionarios', 'colab': 'colaboradores',
+        'emp': 'emprestimos', 'empr': 'emprestimos',
+        'emprest': 'emprestimos', 'emprests': 'emprestimos',
+        'financiam': 'financiamentos', 'financs': 'financiamentos',
+        'equip': 'equipamentos', 'equips': 'equipamentos',
+        'eqptos': 'equipamentos', 'eqpto': 'equipamento',
+        'maq': 'maquinas', 'maqs': 'maquinas',
+        'info': 'informatica', 'inform': 'informatica',
+        'informat': 'informatica',
+        'publ': 'publicidade', 'public': 'publicidade',
+        'propag': 'propaganda', 'prop': 'propaganda', 'mkt': 'marketing',
+        'vt': 'vale transporte', 'vr': 'vale refeicao',
+        'va': 'vale alimentacao',
+        'desc': 'descontos', 'descs': 'descontos',
+        'dev': 'devolucoes', 'devol': 'devolucoes', 'devs': 'devolucoes',
+        'comiss': 'comissoes', 'comis': 'comissoes',
+        'pgto': 'pagamento', 'pgtos': 'pagamentos', 'pagto': 'pagamento',
+        'pagtos': 'pagamentos', 'pg': 'pagos', 'pgs': 'pagos',
+        'obt': 'obtidos', 'conc': 'concedidos', 'rend': 'rendimentos',
+        'rends': 'rendimentos', 'aplic': 'aplicacoes',
+        'aplics': 'aplicacoes', 'ativ': 'ativo', 'imob': 'imobilizado',
+        'deprec': 'depreciacao', 'amort': 'amortizacao',
+        'alug': 'aluguel', 'alugs': 'alugueis',
+        'energ': 'energia', 'eletr': 'eletrica',
+        'refeic': 'refeicao', 'alim': 'alimentacao',
+        'aliment': 'alimentacao',
+        'transp': 'transporte', 'locom': 'locomocao',
+        'hosp': 'hospedagem', 'viag': 'viagens', 'estac': 'estacionamento',
+        'assist': 'assistencia', 'med': 'medica', 'odont': 'odontologica',
+        'trein': 'treinamento', 'treinam': 'treinamento',
+        'unif': 'uniformes', 'lic': 'licencas', 'licenc': 'licencas',
+        'sist': 'sistemas', 'softw': 'software', 'sw': 'software',
+        'cx': 'caixa', 'terc': 'terceiros', 'tercs': 'terceiros',
+        'op': 'operacionais', 'oper': 'operacionais',
+        'operac': 'operacionais', 'outr': 'outras', 'outs': 'outras',
+        'div': 'diversas', 'diver': 'diversas', 'divs': 'diversas',
+        'ger': 'gerais', 'mun': 'municipais', 'munic': 'municipais',
+        'fed': 'federais', 'issqn': 'iss', 'iptu': 'iptu',
+        '13o': 'decimo terceiro', '13': 'decimo terceiro',
+        'ir': 'imposto renda',
+        'cofins': 'cofins', 'csl': 'csll', 'dep': 'depreciacao',
+        'ant': 'antecipacao', 'adiant': 'adiantamento',
+        'fornec': 'fornecedores', 'forn': 'fornecedores',
+        'cli': 'clientes', 'clis': 'clientes',
+        'prod': 'produtos', 'prods': 'produtos',
+        'limp': 'limpeza', 'segur': 'seguranca', 'vig': 'vigilancia',
+        'cond': 'condominio', 'condom': 'condominio',
+        'assin': 'assinaturas', 'assinat': 'assinaturas',
+        'indeniz': 'indenizacoes', 'resc': 'rescisoes',
+        'rescis': 'rescisoes', 'ferias': 'ferias',
+        'hr': 'horas', 'hrs': 'horas', 'ext': 'extras',
+        'extr': 'extras', 'jur': 'juridicos', 'juridic': 'juridicos',
+        'cart': 'cartao', 'cred': 'credito', 'deb': 'debito',
+        'adq': 'adquirente', 'maquin': 'maquininha',
+        'pj': 'pessoa juridica', 'pf': 'pessoa fisica',
+        'bonus': 'bonus', 'bonificacao': 'bonus', 'bonificacoes': 'bonus',
+        'plr': 'participacao lucros resultados',
+        'ppr': 'participacao lucros resultados',
+        'outsourcing': 'terceirizacao', 'terceirizados': 'terceirizacao',
+        'terceirizado': 'terceirizacao', 'terceirizada': 'terceirizacao',
+        'terceirizadas': 'terceirizacao', 'cloud': 'nuvem',
+        'hosting': 'hospedagem servidores', 'payroll': 'folha pagamento',
+        'fees': 'tarifas', 'fee': 'tarifas', 'rent': 'aluguel',
+        'insurance': 'seguros', 'taxes': 'impostos', 'travel': 'viagens',
+        'fuel': 'combustivel', 'salaries': 'salarios',
+        'salary': 'salarios', 'freight': 'fretes', 'audit': 'auditoria',
+        'tracker': 'rastreador', 'tracking': 'rastreamento',
+        'commissions': 'comissoes', 'commission': 'comissoes',
+        'training': 'treinamento', 'legal': 'juridicos',
+        'accounting': 'contabeis', 'interest': 'juros',
+        'st': 'substituicao tributaria',
+        'difal': 'diferencial aliquota',
+        }.items()})
+_MAX_ABBREVIATION = max(map(len, ABBREVIATIONS))
+
+_CODE_PREFIX = re.compile(
+    r'^\s*(?:\d+(?:[.\-]\d+)+\.?|\d+\s*[-–—:)])\s*[-–—:)]?\s*(?=\D)')
+_SHORT_FORMS = [
+    (re.compile(r'\bc\s*/\s*'), ' com '),
+    (re.compile(r'\bs\s*/\s*'), ' sobre '),
+    (re.compile(r'\bp\s*/\s*'), ' para '),
+    (re.compile(r'&'), ' e '),
+    (re.compile(r'\bpro[\s-]+labore\b'), 'prolabore'),
+    ]
+_WORD = re.compile(r'[a-z0-9]+')
+_ACRONYM = re.compile(r'\b[A-Z]{2,}\b')
+
+
+def strip_accents(text):
+    return ''.join(
+        c for c in unicodedata.normalize('NFKD', text)
+        if not unicodedata.combining(c))
+
+
+def _stem(token):
+    "A light Portuguese stemmer: plural, then gender, of words over 3 letters"
+    if len(token) <= 3 or not token.isalpha():
+        return token
+    for suffix, replacement in [
+            ('coes', 'cao'), ('oes', 'ao'), ('aes', 'ao'), ('ais', 'al'),
+            ('eis', 'el'), ('ns', 'm'), ('res', 'r'), ('zes', 'z'),
+            ('ses', 's')]:
+        if token.endswith(suffix):
+            token = token[:-len(suffix)] + replacement
+            break
+    else:
+        if token.endswith('s') and not token.endswith('ss'):
+            token = token[:-1]
+    if token.endswith('il') and len(token) > 4:
+        token = token[:-2] + 'el'
+    if len(token) > 4 and token[-1] in 'ao' and not token.endswith('ao'):
+        token = token[:-1]
+    return token
+
+
+@lru_cache(maxsize=65536)
+def tokens(text):
+    """Return the normalised tokens of text: no case, accents, code prefix,
+    stop words nor plurals; abbreviations expanded"""
+    if not text:
+        return ()
+    acronyms = set()
+    if not text.isupper():
+        acronyms = {strip_accents(a).lower() for a in _ACRONYM.findall(text)}
+    text = _CODE_PREFIX.sub('', text)
+    text = strip_accents(text).lower()
+    text = text.replace('º', 'o').replace('ª', 'a')
+    text = re.sub(r'(\w)\.(?=\w)', r'\1 ', text)
+    for pattern, replacement in _SHORT_FORMS:
+        text = pattern.sub(replacement, text)
+    words = _WORD.findall(text)
+    expanded = []
+    i = 0
+    while i < len(words):
+        for size in range(min(_MAX_ABBREVIATION, len(words) - i), 0, -1):
+            key = tuple(words[i:i + size])
+            if key in ABBREVIATIONS:
+                expanded.extend(
+                    (w, False) for w in ABBREVIATIONS[key].split())
+                i += size
+                break
+        else:
+            expanded.append((words[i], words[i] in acronyms))
+            i += 1
+    result = tuple(
+        _stem(w) for w, acronym in expanded
+        if acronym or w not in STOP_WORDS)
+    if not result:
+        result = tuple(_stem(w) for w, _ in expanded)
+    return result
+
+
+def normalise(text):
+    "Return text as the engine compares it"
+    return ' '.join(drop_weak(tokens(text)))
+
+
+def drop_weak(words):
+    strong = [w for w in words if w not in WEAK_WORDS]
+    return strong if strong else list(words)
