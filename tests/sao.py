@@ -691,6 +691,11 @@ DOCS_SCREENSHOTS = {
         'sync-run.png',
     'novagestao_integrations_base.menu_mapping_form-list':
         'category-mappings.png',
+    # a mapping with its three best candidates
+    'novagestao_integrations_base.menu_mapping_form-form':
+        'category-mapping-candidates.png',
+    'novagestao_integrations_base.menu_conflict_form-form':
+        'data-conflict.png',
     'novagestao_integrations_base.menu_webhook_event_form-list':
         'webhook-inbox.png',
     'account_invoice.menu_invoice_in_form-list': 'supplier-invoices.png',
