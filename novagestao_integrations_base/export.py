@@ -50,6 +50,25 @@ class Integration(metaclass=PoolMeta):
         'get_party_export_fields', "Contact Fields", sort=False,
         states=_export_states,
         help="What is sent of a party besides its name.")
+    export_categories = fields.Boolean(
+        "Export Custom Categories", states=_export_states,
+        help="Create in the external system a category for each revenue "
+        "or expense account of an exported invoice that no category maps "
+        "to, under the group chosen, and map it to the account.")
+    export_revenue_group = fields.Selection(
+        'get_category_groups', "Group of Revenue Categories",
+        selection_change_with={'id'}, sort=False,
+        states={
+            'readonly': _export_states['readonly'],
+            'invisible': ~Eval('export_categories'),
+            })
+    export_expense_group = fields.Selection(
+        'get_category_groups', "Group of Expense Categories",
+        selection_change_with={'id'}, sort=False,
+        states={
+            'readonly': _export_states['readonly'],
+            'invisible': ~Eval('export_categories'),
+            })
     export_invoices = fields.Boolean(
         "Export Invoices", states=_export_states,
         help="Send the supplier and customer invoices posted here as "
@@ -95,6 +114,15 @@ class Integration(metaclass=PoolMeta):
     @classmethod
     def default_export_invoice_fields(cls):
         return [f for f, _ in cls.get_invoice_export_fields()]
+
+    @classmethod
+    def default_export_categories(cls):
+        return False
+
+    def get_category_groups(self):
+        """The (value, label) groups of the external system's categories
+        that new ones may go under (connectors override it)"""
+        return [(None, '')]
 
     @classmethod
     def get_party_export_fields(cls):
@@ -185,6 +213,8 @@ class Integration(metaclass=PoolMeta):
         default = default.copy() if default is not None else {}
         default.setdefault('direction', 'import')
         default.setdefault('export_bank_account', None)
+        default.setdefault('export_revenue_group', None)
+        default.setdefault('export_expense_group', None)
         return super().copy(integrations, default=default)
 
     def connector_export(self, run):

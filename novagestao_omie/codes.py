@@ -13,6 +13,9 @@ PARTY = 'P'
 PAYABLE = 'CP'
 RECEIVABLE = 'CR'
 SETTLEMENT = 'BX'
+# Omie's categories hold no integration code: this names the account whose
+# category could not be exported, in its pending error only
+CATEGORY = 'CT'
 TITLE_PREFIXES = {'payable': PAYABLE, 'receivable': RECEIVABLE}
 
 # Omie's codigo_lancamento_integracao holds 20 characters

@@ -26,6 +26,8 @@ from .conflict import (
 from .export_payloads import (
     ExportProblem, invoice_categories, settlement_payload, title_payload)
 from .omie import errors, records
+from .category_export import KIND as CATEGORY_KIND
+from .category_export import CategoryExport
 from .party_export import KIND as PARTY_KIND
 from .party_export import NotSent, PartyExport, stamp
 from .sync import error_kind
@@ -47,7 +49,7 @@ class ExportStopped(Exception):
     "Omie takes no write now: what is left waits for the next run"
 
 
-class OmieExport(PartyExport):
+class OmieExport(CategoryExport, PartyExport):
     """The export of an integration in a run: parties, then invoices and
     their cancellations, then payments and their reversals"""
 
@@ -66,6 +68,8 @@ class OmieExport(PartyExport):
             with Transaction().set_context(company=integration.company.id):
                 invoices = (Invoice.omie_invoices_to_export(integration)
                     if integration.export_invoices else [])
+                self.each(CATEGORY_KIND, self.categories_to_export(invoices),
+                    self.export_category)
                 self.each(PARTY_KIND, self.parties_to_export(invoices),
                     self.export_party)
                 for invoice in invoices:
@@ -138,6 +142,8 @@ class OmieExport(PartyExport):
                 codes.TITLE_PREFIXES[TITLE_KINDS[item.type]], item.id)
         if item.__name__ == 'account.move.line':
             return codes.make(self.integration, codes.SETTLEMENT, item.id)
+        if item.__name__ == 'account.account':
+            return codes.make(self.integration, codes.CATEGORY, item.id)
         return item.external_id  # a binding
 
     def record_error(self, entity, code, kind, message, fix):
@@ -261,12 +267,19 @@ class OmieExport(PartyExport):
         try:
             answer = self.client.call(settle, path=path, **payload)
             omie_id = answer.get('codigo_baixa')
-        except errors.DuplicateError:
+        except errors.OmieError as error:
+            if error.transient:
+                raise
             # sent before, its answer lost (a timeout, a crash): Omie holds
-            # it under its code, bind it instead of paying twice
-            omie_id = self._settlement_id(
-                int(title_binding.external_id),
-                payload['codigo_baixa_integracao'])
+            # it under its code, bind it instead of paying twice.  Omie
+            # may say so ("já cadastrado") or refuse the title as paid
+            # already ("já está liquidado")
+            try:
+                omie_id = self._settlement_id(
+                    int(title_binding.external_id),
+                    payload['codigo_baixa_integracao'])
+            except errors.NotFoundError:
+                raise error from None
         binding = Binding.link(
             self.integration, SETTLEMENT_KIND,
             records.parse_id(omie_id, 'codigo_baixa'), line.move)

@@ -126,6 +126,27 @@ class Integration(metaclass=PoolMeta):
         from .sync import OmieSync
         OmieSync(self, run).synchronise()
 
+    def get_category_groups(self):
+        """The Omie groups of the integration's categories ("2.02"), named
+        by their first categories: Tryton keeps no group of its own"""
+        pool = Pool()
+        Mapping = pool.get('integration.mapping')
+        groups = super().get_category_groups()
+        if self.connector != 'omie' or not self.id or self.id < 0:
+            return groups
+        names = {}
+        for mapping in Mapping.search([
+                    ('integration', '=', self.id),
+                    ('external_type', 'in', ['revenue', 'expense']),
+                    ], order=[('external_code', 'ASC')]):
+            group = mapping.external_code.rpartition('.')[0]
+            if group:
+                names.setdefault(group, []).append(mapping.external_name)
+        return groups + [
+            (group, '%s (%s%s)' % (group, ', '.join(n[:2]),
+                    ', …' if len(n) > 2 else ''))
+            for group, n in sorted(names.items())]
+
     @classmethod
     def get_party_export_fields(cls):
         from .export_payloads import PARTY_FIELDS

@@ -551,3 +551,79 @@ class ExportTestCase(ExportCase):
                     {'direction': 'bidirectional'})
             self.assertIn('duplicate', raised.exception.message)
             transaction.rollback()
+
+    def test_custom_categories_created_once_under_the_group(self):
+        "An account no category maps to becomes one Omie category, once"
+        expense_code, mapped_account_id = self.expense
+        group = expense_code.rpartition('.')[0]
+        with self.transaction() as transaction:
+            Account = Pool().get('account.account')
+            mapped = Account(mapped_account_id)
+            account = Account(name="Consultoria em Sustentabilidade",
+                type=mapped.type, parent=mapped.parent,
+                company=self.company_id)
+            account.save()
+            account_id = account.id
+            Integration = Pool().get('integration.integration')
+            Integration.write([Integration(self.integration_id)], {
+                    'export_categories': True})
+            transaction.commit()
+        first = self.create_invoice('in', account_id, '75.00')
+        state, summary, errors = self.sync('export')
+        # no group chosen: the category waits, and the invoice with it
+        self.assertEqual(sorted((e[0], e[2]) for e in errors),
+            [('category', 'category_not_mapped'),
+                ('payable', 'category_not_mapped')])
+        fix, = [e[4] for e in self.pending_errors() if e[0] == 'category']
+        self.assertIn('Export', fix)
+
+        with self.transaction() as transaction:
+            Integration = Pool().get('integration.integration')
+            integration = Integration(self.integration_id)
+            self.assertIn(group,
+                [g for g, _ in integration.get_category_groups()])
+            Integration.write([integration], {'export_expense_group': group})
+            transaction.commit()
+        state, summary, errors = self.sync('export')
+        self.assertEqual(errors, [])
+        self.assertEqual(summary['category']['exported'], 1)
+        created = [c for c in self.store().categories
+            if c['descricao'] == "Consultoria em Sustentabilidade"]
+        self.assertEqual(len(created), 1)
+        code = created[0]['codigo']
+        self.assertEqual(created[0]['categoria_superior'], group)
+        self.assertEqual((created[0]['conta_despesa'],
+                created[0]['totalizadora']), ('S', 'N'))
+        row = self.store().title_by_code['CP'][self.code('CP', first)]
+        self.assertEqual(row.rec['codigo_categoria'], code)
+
+        # its mapping lost (a crash before the commit): Omie's category of
+        # the account's name is taken, not created again
+        with self.transaction() as transaction:
+            Mapping = Pool().get('integration.mapping')
+            mapping, = Mapping.search([
+                    ('integration', '=', self.integration_id),
+                    ('external_code', '=', code),
+                    ])
+            self.assertEqual((mapping.state, mapping.target.id),
+                ('confirmed', account_id))
+            Mapping.delete([mapping])
+            transaction.commit()
+        second = self.create_invoice('in', account_id, '80.00')
+        state, summary, errors = self.sync('export')
+        self.assertEqual(errors, [])
+        self.assertEqual(len([c for c in self.store().categories
+                    if c['descricao'] == "Consultoria em Sustentabilidade"]),
+            1)
+        row = self.store().title_by_code['CP'][self.code('CP', second)]
+        self.assertEqual(row.rec['codigo_categoria'], code)
+        # the import knows it as the mapping it is
+        state, summary, errors = self.sync('manual')
+        with self.transaction(readonly=True):
+            Mapping = Pool().get('integration.mapping')
+            mapping, = Mapping.search([
+                    ('integration', '=', self.integration_id),
+                    ('external_code', '=', code),
+                    ])
+            self.assertEqual((mapping.state, mapping.target.id),
+                ('confirmed', account_id))

@@ -12,111 +12,33 @@ page is imported and not yet committed.  With RESUME_DEBUG=<folder>, the
 snapshots compared are written there as JSON."""
 import json
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import unittest
 
-from novagestao_omie.tests.tools import start_sandbox
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGE_SIZE = 10
-TIMEOUT = 900
+from .children import ChildProcessCase
 
 
-def backend_name():
-    return os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://').split(':')[0]
-
-
-class SyncResumeTestCase(unittest.TestCase):
+class SyncResumeTestCase(ChildProcessCase):
     "A killed sync resumes into the database of an uninterrupted one"
+    child_module = 'tests.sync_child'
+    sandbox_seed = 41
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox, cls.server = start_sandbox(seed=41)
-        cls.folder = tempfile.mkdtemp(prefix='sync-resume-')
-        cls.databases = []
-        cls.categories = [
-            (c['codigo'], c['descricao'], c['conta_receita'] == 'S')
-            for c in cls.sandbox.dataset.categories
-            if c['totalizadora'] != 'S' and c['transferencia'] != 'S']
         # the reference: one sync that nothing interrupts
         cls.reference_db = cls.prepare('reference')
         cls.reference_run = cls.child(cls.reference_db, 'sync')
         cls.reference = cls.child(cls.reference_db, 'snapshot')
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            if backend_name() != 'sqlite':
-                for database in cls.databases:
-                    cls.child(database, 'drop')
-        finally:
-            cls.server.shutdown()
-            shutil.rmtree(cls.folder, ignore_errors=True)
-            super().tearDownClass()
-
-    @classmethod
-    def env(cls, database):
-        env = dict(os.environ)
-        env['DB_NAME'] = database
-        env['TRYTOND_DATABASE__PATH'] = cls.folder
-        env['TRYTOND_NOVAGESTAO_OMIE__PAGE_SIZE'] = str(PAGE_SIZE)
-        env.setdefault('TRYTOND_EMAIL__FROM', 'tryton@localhost')
-        env['PYTHONPATH'] = os.pathsep.join(
-            filter(None, [ROOT, env.get('PYTHONPATH')]))
-        return env
-
-    @classmethod
     def prepare(cls, name):
         "A new database with the company, the integration and its mappings"
-        if backend_name() == 'sqlite':
-            database = 'resume_%s' % name
-        else:
-            database = 'test_resume_%s_%s' % (os.getpid(), name)
-        cls.databases.append(database)
+        database = cls.new_database('resume', name)
         cls.child(database, 'setup', cls.server.url,
             stdin=json.dumps(cls.categories))
         return database
-
-    @classmethod
-    def child(cls, database, *args, stdin=None, kill=False):
-        """Run a command of tests/sync_child.py on the database; return its
-        JSON output, or with kill=True kill it with SIGKILL when it asks"""
-        with tempfile.TemporaryFile('w+') as err:
-            process = subprocess.Popen(
-                [sys.executable, '-m', 'tests.sync_child', *args],
-                cwd=ROOT, env=cls.env(database), text=True,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
-            timer = threading.Timer(TIMEOUT, process.kill)
-            timer.start()
-            try:
-                if stdin is not None:
-                    process.stdin.write(stdin)
-                process.stdin.close()
-                if kill:
-                    line = process.stdout.readline()
-                    if line.strip() == 'KILL-ME':
-                        os.kill(process.pid, signal.SIGKILL)
-                        process.wait()
-                        return process.returncode
-                output = process.stdout.read()
-                process.wait()
-            finally:
-                timer.cancel()
-                process.stdout.close()
-            if process.returncode or kill:
-                err.seek(0)
-                raise AssertionError(
-                    "%s %s ended with %s:\n%s\n%s" % (
-                        database, ' '.join(args), process.returncode,
-                        output[-2000:], err.read()[-6000:]))
-        return json.loads(output.strip().splitlines()[-1])
 
     def kill_and_resume(self, die_at):
         """Kill a sync while it imports the page die_at ('entity:page'),

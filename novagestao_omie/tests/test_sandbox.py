@@ -703,6 +703,29 @@ class WriteTest(SandboxCase):
         self.assertEqual(body['clientes_cadastro'][0]['razao_social'],
             'Pão Quente S.A.')
 
+    def test_include_category_under_a_group(self):
+        status = self.ok('geral/categorias/', 'IncluirCategoria',
+            categoria_superior='2.02', descricao='Consultoria Ambiental')
+        self.assertEqual(status['codigo_status'], '0')
+        code = status['codigo']
+        self.assertRegex(code, r'^2\.02\.\d\d$')
+        category = self.ok('geral/categorias/', 'ConsultarCategoria',
+            codigo=code)
+        self.assertEqual((category['descricao'], category['conta_despesa'],
+                category['totalizadora'], category['categoria_superior'],
+                category['definida_pelo_usuario']),
+            ('Consultoria Ambiental', 'S', 'N', '2.02', 'S'))
+        listed = self.walk('geral/categorias/', 'ListarCategorias',
+            'categoria_cadastro')
+        self.assertIn(code, [c['codigo'] for c in listed])
+        # a category is no group; a description is required
+        body, _ = self.fault('geral/categorias/', 'IncluirCategoria',
+            categoria_superior=code, descricao='Outra')
+        self.assertIn('Categoria superior', body['faultstring'])
+        body, _ = self.fault('geral/categorias/', 'IncluirCategoria',
+            categoria_superior='2.02', descricao='')
+        self.assertIn('descricao', body['faultstring'])
+
     def payable(self, **extra):
         supplier = self.a_supplier()
         return dict({'codigo_lancamento_integracao': 'AP-1',

@@ -459,6 +459,15 @@ def listar_categorias(ctx, params):
         shapes.deep_copy)
 
 
+@register(CATEGORIAS, 'IncluirCategoria', 'categoria_incluir', [
+        'categoria_superior', 'descricao', 'natureza', 'tipo_categoria',
+        'codigo_dre'], write=True)
+def incluir_categoria(ctx, params):
+    category = ctx.store.include_category(params)
+    return {'codigo': category['codigo'], 'codigo_status': '0',
+        'descricao_status': 'Categoria cadastrada com sucesso!'}
+
+
 @register(CATEGORIAS, 'ConsultarCategoria', 'categoria_consultar',
         ['codigo'])
 def consultar_categoria(ctx, params):

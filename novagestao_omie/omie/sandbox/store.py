@@ -855,6 +855,49 @@ class Store:
             raise faults.not_found_integration('Lançamento', code)
         raise faults.required('nCodLanc')
 
+    # -- categories: writes ------------------------------------------------
+    def include_category(self, data):
+        """A category of the user's under a group: the next code of the
+        group ("2.02" → "2.02.08"), the group's type and side"""
+        description = str(data.get('descricao') or '').strip()
+        if not description:
+            raise faults.required('descricao')
+        group_code = str(data.get('categoria_superior') or '').strip()
+        if not group_code:
+            raise faults.required('categoria_superior')
+        group = self.category_by_code.get(group_code)
+        if group is None or group.get('totalizadora') != 'S':
+            raise faults.validation('Categoria superior [%s] não '
+                'cadastrada!' % group_code)
+        children = [c for c in self.categories
+            if c.get('categoria_superior') == group_code]
+        number = 1 + max([int(c['codigo'].rsplit('.', 1)[-1])
+                for c in children] or [0])
+        category = self.adopt(clone(children[0]) if children else {})
+        category.update({
+                'codigo': '%s.%02d' % (group_code, number),
+                'descricao': description[:50],
+                'descricao_padrao': description[:50],
+                'natureza': str(data.get('natureza') or description)[:200],
+                'tipo_categoria': group.get('tipo_categoria', ''),
+                'categoria_superior': group_code,
+                'conta_despesa': group.get('conta_despesa', 'N'),
+                'conta_receita': group.get('conta_receita', 'N'),
+                'conta_inativa': 'N',
+                'definida_pelo_usuario': 'S',
+                'nao_exibir': 'N',
+                'totalizadora': 'N',
+                'transferencia': 'N',
+                'codigo_dre': str(data.get('codigo_dre') or
+                    category.get('codigo_dre', '')),
+                })
+        siblings = [self.categories.index(c) for c in children] or [
+            self.categories.index(group)]
+        self.categories.insert(max(siblings) + 1, category)
+        self.category_by_code[category['codigo']] = category
+        self.changed('Categoria.Incluida', dict(category))
+        return category
+
     # -- other changes (sandbox.change) ------------------------------------
     def change_category(self, code, changes):
         category = self.category_by_code.get(code)
