@@ -245,7 +245,7 @@ class Move(metaclass=PoolMeta):
             int(b.external_id) for b in integration.filter_bank_accounts}
         from_date = integration.import_from_date
 
-        remaining, echoed = {}, {}
+        remaining, echoed, exported = {}, {}, []
         moves, resolved, errors, to_bind, movements = [], [], [], [], []
         settlements = sorted(settlements,
             key=lambda s: (s.date or s.credit_date or dt.date.min, s.omie_id))
@@ -253,6 +253,8 @@ class Move(metaclass=PoolMeta):
             external_id = str(settlement.omie_id)
             binding = bindings.get(external_id)
             if binding and binding.record:
+                if binding.origin == 'export':
+                    exported.append((settlement, binding.record))
                 counts['unchanged'] += 1
                 resolved.append(external_id)
                 continue
@@ -274,6 +276,7 @@ class Move(metaclass=PoolMeta):
                     integration, SETTLEMENT_KIND, external_id, echo,
                     binding=binding)
                 echoed[echo].origin = 'export'
+                exported.append((settlement, echo))
                 counts['unchanged'] += 1
                 resolved.append(external_id)
                 continue
@@ -358,6 +361,21 @@ class Move(metaclass=PoolMeta):
             clearing = accounts.clearing(settlement.bank_account_omie_id)
             clearing_lines = [l for l in move.lines if l.account == clearing]
             if movement and clearing_lines:
+                to_bind.append((
+                        SETTLEMENT_LINE_KIND, str(movement),
+                        clearing_lines[0], None))
+                movements.append(movement)
+        known = Binding.lookup(integration, SETTLEMENT_LINE_KIND,
+            [movement_id(s) for s, _ in exported if movement_id(s)])
+        for settlement, move in exported:
+            # a payment sent from here: its bank movement in Omie's
+            # statement settles its clearing line as an imported one's does
+            movement = movement_id(settlement)
+            if not movement or str(movement) in known:
+                continue
+            clearing = accounts.clearing(settlement.bank_account_omie_id)
+            clearing_lines = [l for l in move.lines if l.account == clearing]
+            if clearing_lines:
                 to_bind.append((
                         SETTLEMENT_LINE_KIND, str(movement),
                         clearing_lines[0], None))

@@ -276,10 +276,20 @@ class ExportTestCase(ExportCase):
             self.assertEqual(invoice.state, 'paid')
             self.assertEqual(len(Invoice.search([
                             ('reference', '=', 'NF-150.00')])), 1)
-            self.assertEqual(len(Move.search([
-                            ('origin', '=', str(invoice)),
-                            ('journal.type', '=', 'cash'),
-                            ])), 1)
+            payment, = Move.search([
+                    ('origin', '=', str(invoice)),
+                    ('journal.type', '=', 'cash'),
+                    ])
+            # its bank movement in Omie settles its clearing line
+            Binding = pool.get('integration.binding')
+            movement, = Binding.search([
+                    ('integration', '=', self.integration_id),
+                    ('kind', '=', 'settlement_line'),
+                    ('record', 'in', [str(l) for l in payment.lines]),
+                    ])
+            self.assertEqual(int(movement.external_id),
+                settlement['codigo_movimento_cc'])
+            self.assertTrue(movement.record.account.reconcile)
         self.assertEqual(len(store.title_by_code['CP']), len(
                 [r for r in store.titles['CP'] if r.code]))
         self.assertEqual([s for s in store.settlements
