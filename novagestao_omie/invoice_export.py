@@ -46,20 +46,20 @@ class Invoice(metaclass=PoolMeta):
         pool = Pool()
         Binding = pool.get('integration.binding')
         Conflict = pool.get('integration.conflict')
-        bindings = [b for b in Binding.search([
+        bindings = {b.record.id: b for b in Binding.search([
                     ('integration', '=', integration.id),
                     ('kind', 'in', TITLE_KINDS),
                     ('origin', '=', 'export'),
                     ('local_hash', 'not in', [None, 'cancelled']),
-                    ])
-            # only a write since can have changed them
-            if b.record and b.record.state in {'posted', 'paid'}
-            and b.record.write_date and b.last_synced
-            and b.record.write_date >= b.last_synced]
-        waiting = Conflict.waiting(integration, bindings)
-        return [b.record for b in bindings if b not in waiting
-            and view_hash(local_title_view(integration, b.record))
-            != b.local_hash]
+                    ]) if b.record}
+        # read together, and only a write since can have changed them
+        changed = [(i, bindings[i.id]) for i in cls.browse(list(bindings))
+            if i.state in {'posted', 'paid'} and i.write_date
+            and bindings[i.id].last_synced
+            and i.write_date >= bindings[i.id].last_synced]
+        waiting = Conflict.waiting(integration, [b for _, b in changed])
+        return [i for i, b in changed if b not in waiting
+            and view_hash(local_title_view(integration, i)) != b.local_hash]
 
     def _omie_settle_exported(self, integration, run, binding, title):
         """Apply Omie's change of the title of this exported invoice unless
