@@ -21,13 +21,13 @@ from novagestao_integrations_base.export import EXPORT_DETAIL
 from novagestao_integrations_base.sync import commit_and_continue
 
 from . import codes
+from .category_export import KIND as CATEGORY_KIND
+from .category_export import CategoryExport
 from .conflict import (
     agree_title, local_title_view, title_labels, title_view)
 from .export_payloads import (
     ExportProblem, invoice_categories, settlement_payload, title_payload)
 from .omie import errors, records
-from .category_export import KIND as CATEGORY_KIND
-from .category_export import CategoryExport
 from .party_export import KIND as PARTY_KIND
 from .party_export import NotSent, PartyExport, stamp
 from .sync import error_kind
@@ -50,8 +50,9 @@ class ExportStopped(Exception):
 
 
 class OmieExport(CategoryExport, PartyExport):
-    """The export of an integration in a run: parties, then invoices and
-    their cancellations, then payments and their reversals"""
+    """The export of an integration in a run: custom categories, parties,
+    then invoices (new, changed, cancelled), then payments and their
+    reversals"""
 
     def __init__(self, integration, run, client=None):
         self.integration = integration
