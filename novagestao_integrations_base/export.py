@@ -56,15 +56,13 @@ class Integration(metaclass=PoolMeta):
         "or expense account of an exported invoice that no category maps "
         "to, under the group chosen, and map it to the account.")
     export_revenue_group = fields.Selection(
-        'get_category_groups', "Group of Revenue Categories",
-        selection_change_with={'id'}, sort=False,
+        'get_category_groups', "Group of Revenue Categories", sort=False,
         states={
             'readonly': _export_states['readonly'],
             'invisible': ~Eval('export_categories'),
             })
     export_expense_group = fields.Selection(
-        'get_category_groups', "Group of Expense Categories",
-        selection_change_with={'id'}, sort=False,
+        'get_category_groups', "Group of Expense Categories", sort=False,
         states={
             'readonly': _export_states['readonly'],
             'invisible': ~Eval('export_categories'),
@@ -119,6 +117,7 @@ class Integration(metaclass=PoolMeta):
     def default_export_categories(cls):
         return False
 
+    @fields.depends('id', 'connector')
     def get_category_groups(self):
         """The (value, label) groups of the external system's categories
         that new ones may go under (connectors override it)"""

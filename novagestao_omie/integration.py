@@ -126,6 +126,7 @@ class Integration(metaclass=PoolMeta):
         from .sync import OmieSync
         OmieSync(self, run).synchronise()
 
+    @fields.depends('id', 'connector')
     def get_category_groups(self):
         """The Omie groups of the integration's categories ("2.02"), named
         by their first categories: Tryton keeps no group of its own"""
