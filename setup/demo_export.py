@@ -13,6 +13,8 @@ SUPPLIER = "Papelaria Central Ltda"
 SUPPLIER_CNPJ = '11444777000161'
 REFERENCE = "NF 4821"
 AMOUNT = Decimal('1520.35')
+TRYTON_NOTE = "Material de escritório de dezembro - pedido 311"
+OMIE_NOTE = "Material de escritório - entrega parcial"
 
 
 def turn_bidirectional(database, integration_id):
@@ -166,36 +168,40 @@ def print_omie_records(database, integration_id, invoice_id, sandbox_url):
 
 
 def change_both_sides(database, integration_id, invoice_id, sandbox_url):
-    """Before the next sync, the supplier's e-mail is changed in Tryton by
-    one user and in Omie by another"""
+    """Before the next sync, the note of the supplier invoice is changed in
+    Tryton by one user and in Omie, on its payable, by another"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
-    with Transaction().start(database, 0) as transaction:
+    from novagestao_integrations_base.tests.tools import run_committed
+
+    def change_here():
         pool = Pool()
         Binding = pool.get('integration.binding')
-        Integration = pool.get('integration.integration')
         Invoice = pool.get('account.invoice')
-        party = Invoice(invoice_id).party
+        invoice = Invoice(invoice_id)
         binding, = Binding.search([
                 ('integration', '=', integration_id),
-                ('record', '=', str(party)),
+                ('record', '=', str(invoice)),
                 ])
-        contact, = [c for c in party.contact_mechanisms if c.type == 'email']
-        old = contact.value
-        with transaction.set_context(
-                company=Integration(integration_id).company.id):
-            contact.value = 'financeiro@papelariacentral.com.br'
-            contact.save()
-        omie_id = int(binding.external_id)
-        transaction.commit()
+        old = invoice.description
+        # what Tryton lets a user change on a posted invoice
+        Invoice.write([invoice], {'description': TRYTON_NOTE})
+        return old, int(binding.external_id)
+
+    with Transaction().start(database, 0, readonly=True):
+        Integration = Pool().get('integration.integration')
+        company = Integration(integration_id).company.id
+    old, omie_id = run_committed(database, change_here, context={
+            'company': company, 'companies': [company]})
     # Omie stamps changes to the second: make it newer than the last sync
     time.sleep(1)
-    sandbox_changes.change(sandbox_url, 'party', omie_id,
-        {'email': 'pagamentos@papelariacentral.com.br'})
-    print("\nBefore the next sync, the e-mail %s of %s changes in both "
-        "systems:\n  in Tryton to financeiro@papelariacentral.com.br\n"
-        "  in Omie to pagamentos@papelariacentral.com.br" % (old, SUPPLIER))
+    sandbox_changes.change(sandbox_url, 'payable', omie_id,
+        {'observacao': OMIE_NOTE})
+    print("\nBefore the next sync, the description \"%s\" of the invoice %s "
+        "changes in both systems:\n  in Tryton to \"%s\"\n"
+        "  in Omie, on its payable, to \"%s\"" % (
+            old, REFERENCE, TRYTON_NOTE, OMIE_NOTE))
 
 
 def print_conflicts(database, integration_id):
@@ -218,7 +224,7 @@ def print_conflicts(database, integration_id):
                         line.local_value, "  <- differs" if line.differs
                         else ""))
             print("  The user chooses Keep External Version or Keep Tryton "
-                "Version; until then the supplier is neither sent nor "
+                "Version; until then the record is neither sent nor "
                 "updated.")
         return bool(conflicts)
 
