@@ -19,3 +19,9 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('integration.integration|purge_old_records',
                 "Purge Old Webhook Events and Sync Runs"))
+        cls.method.selection.append(
+            ('integration.incident|check_due',
+                "Check Integration Incidents"))
+        cls.method.selection.append(
+            ('integration.notification.delivery|process_due',
+                "Send Due Notifications"))

@@ -69,14 +69,11 @@ def secret_class(field_class):
     return Secret
 
 
-class Integration(metaclass=PoolMeta):
-    __name__ = 'integration.integration'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        # The webhook token is the secret part of the webhook address.
-        cls._secret_fields = {'webhook_token'}
+class SecretFieldsMixin:
+    """Make the fields named in _secret_fields write-only through the API
+    (see the module docstring); a model sets _secret_fields in __setup__"""
+    __slots__ = ()
+    _secret_fields = set()
 
     @classmethod
     def __post_setup__(cls):
@@ -103,10 +100,29 @@ class Integration(metaclass=PoolMeta):
     def write(cls, *args):
         actions = iter(args)
         args = []
-        for integrations, values in zip(actions, actions):
+        for records, values in zip(actions, actions):
             kept = {name for name in cls._secret_fields
                 if values.get(name) == SECRET_PLACEHOLDER}
             if kept:
                 values = {k: v for k, v in values.items() if k not in kept}
-            args.extend((integrations, values))
+            args.extend((records, values))
         super().write(*args)
+
+    @classmethod
+    def create(cls, vlist):
+        # the placeholder copied from a read is never stored as a value
+        vlist = [{k: v for k, v in values.items()
+                if not (k in cls._secret_fields
+                    and v == SECRET_PLACEHOLDER)}
+            for values in vlist]
+        return super().create(vlist)
+
+
+class Integration(SecretFieldsMixin, metaclass=PoolMeta):
+    __name__ = 'integration.integration'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # The webhook token is the secret part of the webhook address.
+        cls._secret_fields = {'webhook_token'}
