@@ -79,9 +79,11 @@ class Integration(metaclass=PoolMeta):
         pool = Pool()
         Incident = pool.get('integration.incident')
         super().record_run_outcome(integration, run)
-        # an incident is a report on the run, never a reason to lose it
+        # an incident is a report on the run, never a reason to lose it:
+        # evaluated in a short transaction of its own, which a failure
+        # rolls back without the run's
         try:
-            Incident.evaluate([cls(integration.id)])
+            Incident.evaluate_alone(integration)
         except Exception:
             logger.exception(
                 "incidents of integration %d not evaluated", integration.id)
@@ -325,6 +327,21 @@ class Incident(ModelSQL, ModelView):
         return all_opened, all_closed
 
     @classmethod
+    def evaluate_alone(cls, integration):
+        """Evaluate the incidents of the integration in a short transaction
+        of its own, the integration locked: the cron and the end of a run
+        may evaluate at once, and one cause must open one incident"""
+        from .sync import in_own_transaction
+        pool = Pool()
+        Integration = pool.get('integration.integration')
+
+        def evaluate():
+            locked = Integration(integration.id)
+            Integration.lock([locked])
+            return cls.evaluate([locked])
+        return in_own_transaction(evaluate)[0]
+
+    @classmethod
     def check_due(cls):
         """Evaluate every integration's incidents and send the reminders
         due (the cron: overdue syncs and old errors show with time only)"""
@@ -337,6 +354,7 @@ class Incident(ModelSQL, ModelView):
         with transaction.set_context(
                 language=transaction.context.get('language')
                 or Configuration.get_language()):
-            integrations = Integration.search([('status', '!=', 'draft')])
-            cls.evaluate(integrations)
+            for integration in Integration.search(
+                    [('status', '!=', 'draft')]):
+                cls.evaluate_alone(integration)
             Delivery.remind_due()
