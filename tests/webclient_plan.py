@@ -92,7 +92,19 @@ def set_up_integration(webhooks, sandbox_url):
     if sandbox_url:
         integration.omie_base_url = sandbox_url
     integration.save()
+    set_up_channel(integration)
     return integration.webhook_url if webhooks else None
+
+
+def set_up_channel(integration):
+    """An email channel of the finance team, so that the walk opens a
+    channel's form (creating it sends nothing)"""
+    pool = Pool()
+    Channel = pool.get('integration.notification.channel')
+    if not Channel.search([]):
+        Channel(name="Equipe financeira", kind='email',
+            integrations=[integration],
+            addresses='financeiro@novagestao.example.com').save()
 
 
 def menus(modules, extra):
