@@ -218,9 +218,9 @@ def print_conflicts(database, integration_id):
         for conflict in conflicts:
             print("\nData conflict waiting in Integrations › Data "
                 "Conflicts: %s" % conflict.rec_name)
-            print("  %-16s %-36s %-36s" % ("field", "Omie", "Tryton"))
+            print("  %-20s %-42s %-42s" % ("field", "Omie", "Tryton"))
             for line in conflict.lines:
-                print("  %-16s %-36s %-36s%s" % (line.name, line.remote_value,
+                print("  %-20s %-42s %-42s%s" % (line.name, line.remote_value,
                         line.local_value, "  <- differs" if line.differs
                         else ""))
             print("  The user chooses Keep External Version or Keep Tryton "
