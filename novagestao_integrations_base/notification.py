@@ -6,12 +6,11 @@
 A channel subscribes to integrations and causes; the incidents it hears of
 become deliveries (notification_delivery.py), sent by queue tasks so that a
 channel that is down never slows or breaks a sync."""
-import base64
-import json
 import urllib.parse
-import urllib.request
 from email.message import EmailMessage
 from email.utils import formataddr
+
+import requests
 
 from trytond.config import config
 from trytond.exceptions import UserError
@@ -35,22 +34,18 @@ class ChannelError(Exception):
     "A channel refused or failed a message (its text never holds a secret)"
 
 
-def post(url, data, headers, expected):
-    """POST data to url and return the answer's body; raise ChannelError
-    naming the status only (the url may be the secret itself)"""
-    request = urllib.request.Request(
-        url, data=data, headers=headers, method='POST')
+def post(url, expected, **kwargs):
+    """POST to url (requests' keyword arguments) and return the answer's
+    body; raise ChannelError naming the status only (the url may be the
+    secret itself)"""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            status, body = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, body = error.code, b''
-    except OSError as error:
+        response = requests.post(url, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as error:
         raise ChannelError(
             'connection failed (%s)' % type(error).__name__) from None
-    if status not in expected:
-        raise ChannelError('HTTP %s' % status)
-    return body
+    if response.status_code not in expected:
+        raise ChannelError('HTTP %s' % response.status_code)
+    return response.content
 
 
 class TwilioProvider:
@@ -66,14 +61,9 @@ class TwilioProvider:
     def send(self, to, body):
         url = '%s/2010-04-01/Accounts/%s/Messages.json' % (
             self.base_url, urllib.parse.quote(self.account_sid, safe=''))
-        credentials = base64.b64encode(('%s:%s' % (
-                    self.account_sid, self.auth_token)).encode()).decode()
-        data = urllib.parse.urlencode({
-                'To': to, 'From': self.sender, 'Body': body}).encode()
-        post(url, data, {
-                'Authorization': 'Basic ' + credentials,
-                'Content-Type': 'application/x-www-form-urlencoded',
-                }, expected={200, 201})
+        post(url, {200, 201},
+            data={'To': to, 'From': self.sender, 'Body': body},
+            auth=(self.account_sid, self.auth_token))
 
 
 SMS_PROVIDERS = {'twilio': TwilioProvider}
@@ -232,15 +222,13 @@ class Channel(SecretFieldsMixin, ModelSQL, ModelView):
         if link:
             text += '\n<%s|%s>' % (link, gettext(
                     'novagestao_integrations_base.msg_notification_open'))
-        data = json.dumps({
+        post(self.secret, {200}, json={
                 'text': text,
                 'blocks': [{
                         'type': 'section',
                         'text': {'type': 'mrkdwn', 'text': text},
                         }],
-                }).encode('utf-8')
-        post(self.secret, data, {'Content-Type': 'application/json'},
-            expected={200})
+                })
 
     def _send_sms(self, subject, body, link, record):
         provider = SMS_PROVIDERS[self.sms_provider](
