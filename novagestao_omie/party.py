@@ -215,7 +215,8 @@ class Party(BindingMixin, metaclass=PoolMeta):
 
     def _omie_set_exported(self, integration, omie_party):
         """Set the exported fields as the Omie client has them, replacing
-        what was typed here (the import alone only adds contacts)"""
+        what was typed here (the import alone only adds contacts); the
+        address is _omie_set's, which follows and already replaces it"""
         pool = Pool()
         Identifier = pool.get('party.identifier')
         ContactMechanism = pool.get('party.contact_mechanism')
@@ -246,16 +247,6 @@ class Party(BindingMixin, metaclass=PoolMeta):
             elif value:
                 mechanisms.append(ContactMechanism(type=type_, value=value))
             self.contact_mechanisms = mechanisms
-        if 'address' in chosen and self.addresses:
-            address = self.addresses[0]
-            street = ', '.join(filter(None, [
-                        omie_party.street, omie_party.number,
-                        omie_party.complement]))
-            address.street = '\n'.join(
-                filter(None, [street, omie_party.district])) or None
-            address.postal_code = omie_party.zip or None
-            address.city = omie_party.city or None
-            self.addresses = list(self.addresses)
 
     @classmethod
     def _omie_exported(cls, integration, omie_party):
