@@ -20,10 +20,12 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import WebhookInputError
+from novagestao_integrations_base.integration import utcnow
 
 from .omie import errors, records
 from .settlement import SETTLEMENT_KIND
 from .sync import OmieSync
+from .webhook_bulk import BulkReader
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +130,16 @@ class Plan:
     asked: dict = field(default_factory=dict)
     # the movements Omie says are deleted (the others were changed)
     deleted_movements: set = field(default_factory=set)
+    # (entity, id) -> when the newest event asking to read it was received
+    received: dict = field(default_factory=dict)
 
-    def add(self, event_id, bucket, entity, value):
+    def add(self, event, bucket, entity, value):
         getattr(self, bucket).setdefault(entity, set()).add(value)
-        self.asked.setdefault(event_id, []).append((bucket, entity, value))
+        self.asked.setdefault(event.id, []).append((bucket, entity, value))
+        if bucket == 'refresh':
+            newest = self.received.get((entity, value))
+            if newest is None or event.received_at > newest:
+                self.received[(entity, value)] = event.received_at
 
 
 class Integration(metaclass=PoolMeta):
@@ -197,6 +205,8 @@ class WebhookBatch:
         self.integration = integration
         self.run = run
         self.sync = OmieSync(integration, run, client=client)
+        self.bulk = BulkReader(client, integration.id, utcnow)
+        self.received = {}
         self.steps = {s.entity: s for s in self.sync.steps()}
         # (bucket, entity, value) -> outcome of what failed
         self.failures = {}
@@ -204,6 +214,7 @@ class WebhookBatch:
 
     def apply(self, events):
         plan, outcomes = self.plan(events)
+        self.received = plan.received
         try:
             self.execute(plan)
         finally:
@@ -269,14 +280,14 @@ class WebhookBatch:
             items = body if isinstance(body, list) else [body]
             for item in items:
                 for title in title_ids(item, entity):
-                    plan.add(event.id, 'refresh', entity, title)
+                    plan.add(event, 'refresh', entity, title)
                     if action == 'BaixaRealizada':
-                        plan.add(event.id, 'settlements', entity, title)
+                        plan.add(event, 'settlements', entity, title)
                 if action == 'BaixaCancelada':
                     settlement = records.parse_id(
                         (item or {}).get('codigo_baixa'))
                     if settlement:
-                        plan.add(event.id, 'cancelled', entity, settlement)
+                        plan.add(event, 'cancelled', entity, settlement)
             if not plan.asked.get(event.id):
                 raise WebhookInputError(gettext(
                         'novagestao_omie.msg_webhook_no_id',
@@ -293,9 +304,9 @@ class WebhookBatch:
                     'novagestao_omie.msg_webhook_no_id', topic=topic,
                     keys=' / '.join(EVENT_KEYS[entity])))
         if action in DELETES:
-            plan.add(event.id, 'delete', entity, external_id)
+            plan.add(event, 'delete', entity, external_id)
         else:
-            plan.add(event.id, 'refresh', entity, external_id)
+            plan.add(event, 'refresh', entity, external_id)
 
     def plan_movement(self, plan, event, topic, action, body):
         movement = records.parse_id(body.get('nCodLanc'))
@@ -305,16 +316,16 @@ class WebhookBatch:
                     keys='nCodLanc'))
         if action in DELETES or action == 'Alterado':
             # the line leaves its statement (when still a draft)
-            plan.add(event.id, 'delete', 'movement', movement)
+            plan.add(event, 'delete', 'movement', movement)
         if action in DELETES:
             plan.deleted_movements.add(movement)
             return
         month = movement_month(body)
         if month:
-            plan.add(event.id, 'months', 'statement', month)
+            plan.add(event, 'months', 'statement', month)
         else:
             # the event does not say where: Omie's record does
-            plan.add(event.id, 'lookup', 'movement', movement)
+            plan.add(event, 'lookup', 'movement', movement)
 
     # Execution, in dependency order
 
@@ -430,15 +441,38 @@ class WebhookBatch:
     def refresh(self, entity, external_ids):
         """Read the records again and import them
 
-        A record Omie answers it does not know is not taken for deleted:
-        only its deletion event says so, and a read may miss a record
-        that was just created.  Its events wait and are tried again."""
+        Many records of an entity are read with lists (see webhook_bulk),
+        the others one by one.  A record Omie answers it does not know is
+        not taken for deleted: only its deletion event says so, and a read
+        may miss a record that was just created.  Its events wait and are
+        tried again."""
         call, key = CONSULT[entity]
-        read = []
-        for external_id in sorted(external_ids, key=str):
+        to_read = sorted(external_ids, key=str)
+        read = {}
+        if self.bulk.handles(entity, len(to_read)):
             try:
-                read.append((external_id, self.sync.client.call(
-                            call, **{key: external_id})))
+                read, waits = self.bulk.read(entity, {
+                        i: self.received.get((entity, i)) for i in to_read})
+            except errors.OmieError as error:
+                outcome = self.outcome(error)
+                if outcome[0] != 'failed':
+                    for external_id in to_read:
+                        self.failures[('refresh', entity, external_id)] = (
+                            outcome)
+                    return
+                # a list refused for good: each record is read on its own
+                logger.info("webhook list of %s refused", entity,
+                    exc_info=True)
+                read, waits = {}, {}
+            for external_id, seconds in waits.items():
+                self.failures[('refresh', entity, external_id)] = (
+                    'postpone', gettext('novagestao_omie.msg_webhook_wait',
+                        seconds=seconds), seconds)
+            to_read = [i for i in to_read if i not in read and i not in waits]
+        for external_id in to_read:
+            try:
+                read[external_id] = self.sync.client.call(
+                    call, **{key: external_id})
             except errors.NotFoundError:
                 self.failures[('refresh', entity, external_id)] = (
                     'retry', gettext(
@@ -447,15 +481,18 @@ class WebhookBatch:
             except errors.OmieError as error:
                 self.failures[('refresh', entity, external_id)] = (
                     self.outcome(error))
-        if read:
-            raws = dict(read)
-            self.isolated('refresh', entity, list(raws),
+        if not read:
+            return
+        if entity in {'payable', 'receivable'}:
+            self.refresh_missing_parties(read.values())
+        # imported in the chunks of the sync: each holds its locks briefly
+        ids, chunk = sorted(read, key=str), self.steps[entity].chunk
+        for start in range(0, len(ids), chunk):
+            self.isolated('refresh', entity, ids[start:start + chunk],
                 lambda entity, ids: self.import_read(
-                    entity, [raws[i] for i in ids], ids))
+                    entity, [read[i] for i in ids], ids))
 
     def import_read(self, entity, raws, external_ids):
-        if entity in {'payable', 'receivable'}:
-            self.refresh_missing_parties(raws)
         self.sync.with_locks(
             self.sync.import_records, self.steps[entity], raws)
         self.sync.commit()

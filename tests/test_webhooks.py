@@ -22,7 +22,9 @@ from trytond.wsgi import app
 
 from novagestao_omie.omie import records
 from novagestao_omie.omie.sandbox import Sandbox
+from novagestao_omie import webhook_bulk
 from novagestao_omie.routes import MAX_BODY
+from novagestao_omie.webhook_bulk import BULK_MIN
 
 from . import test_sync_titles
 from .tools import OmieEndToEndTestCase
@@ -649,6 +651,113 @@ class WebhookTestCase(WebhookCase):
                     ('state', '=', 'pending'),
                     ])
             self.assertEqual(waiting.attempts, 0)
+
+
+class WebhookBurstTestCase(WebhookCase):
+    "Enough titles for a burst"
+    sandbox_options = {'seed': 31, 'parties': 20, 'titles': 80,
+        'movements': 0}
+
+    def test_burst_is_read_with_lists(self):
+        """A burst of events costs a few lists, not one read each; the
+        events received after a list wait for Omie's minute, then one list"""
+        self.map_categories()
+        self.sync()
+        self.sandbox.configure(redundant_window=60)
+        with self.transaction(readonly=True):
+            invoices = self.invoices_by_title()
+            payables = sorted(i for i, invoice in invoices.items()
+                if invoice.type == 'in'
+                and invoice.state in {'posted', 'paid'})
+            parties = sorted(
+                int(p['codigo_cliente_omie'])
+                for p in self.sandbox.dataset.parties)
+        self.assertGreaterEqual(len(payables), 2 * BULK_MIN)
+        first, second = payables[:BULK_MIN + 2], payables[BULK_MIN + 2:]
+        second = second[:BULK_MIN]
+
+        def change_titles(ids, text):
+            for omie_id in ids:
+                self.sandbox.change('payable', omie_id, observacao=text)
+            return [self.message('Financas.ContaPagar.Alterado',
+                    {'codigo_lancamento_omie': i}) for i in ids]
+
+        def deliver(messages):
+            "Store the deliveries, then let one task process them"
+            with self.transaction() as transaction:
+                Event = Pool().get('integration.webhook.event')
+                events = Event.create([{
+                            'integration': self.integration_id,
+                            'message_id': m['messageId'],
+                            'topic': m['topic'],
+                            'payload': json.dumps(m),
+                            'next_attempt': dt.datetime.utcnow(),
+                            } for m in messages])
+                transaction.commit()
+            with self.transaction() as transaction:
+                Event = Pool().get('integration.webhook.event')
+                Event.process(Event.browse(events[:1]))
+                transaction.commit()
+
+        def calls(name):
+            return sum(n for (_, call), n in self.sandbox.stats.items()
+                if call == name)
+
+        messages = change_titles(first, 'Rajada 1')
+        for omie_id in parties[:BULK_MIN]:
+            self.sandbox.change('party', omie_id,
+                razao_social='Rajada %s Ltda' % omie_id)
+            messages.append(self.message('ClienteFornecedor.Alterado',
+                    {'codigo_cliente_omie': omie_id}))
+        self.sandbox.reset_stats()
+        deliver(messages)
+        self.assertEqual({e[1] for e in self.events()}, {'done'})
+        self.assertEqual(calls('ConsultarContaPagar'), 0)
+        self.assertEqual(calls('ConsultarCliente'), 0)
+        self.assertEqual(calls('ListarClientes'), 1)
+        self.assertEqual(calls('ListarContasPagar'), 1)
+        with self.transaction(readonly=True):
+            invoices = self.invoices_by_title()
+            for omie_id in first:
+                self.assertIn('Rajada 1', invoices[omie_id].description)
+            for omie_id in parties[:BULK_MIN]:
+                self.assertEqual(self.party(omie_id).name,
+                    'Rajada %s Ltda' % omie_id)
+
+        # within the minute: the same list would be refused as redundant
+        messages = change_titles(second, 'Rajada 2')
+        deliver(messages)
+        waiting = [e for e in self.events() if e[1] == 'pending']
+        self.assertEqual(len(waiting), len(second))
+        self.assertRegex(waiting[0][3], r'\b[1-6]?[0-9]\b')
+        self.assertEqual(calls('ListarContasPagar'), 1)
+        self.assertEqual(calls('ConsultarContaPagar'), 0)
+
+        # the minute passed: one list applies them all
+        webhook_bulk._reads.clear()
+        self.sandbox.configure(redundant_window=0)
+        with self.transaction() as transaction:
+            Event = Pool().get('integration.webhook.event')
+            pending = Event.search([
+                    ('integration', '=', self.integration_id),
+                    ('state', '=', 'pending')])
+            self.assertEqual(
+                {e.attempts for e in pending}, {0})
+            Event.write(pending, {'next_attempt': dt.datetime.utcnow()})
+            transaction.commit()
+        with self.transaction() as transaction:
+            Event = Pool().get('integration.webhook.event')
+            Event.process_due()
+            transaction.commit()
+        self.run_queue()
+        self.assertEqual({e[1] for e in self.events()}, {'done'})
+        self.assertEqual(calls('ListarContasPagar'), 2)
+        self.assertEqual(calls('ConsultarContaPagar'), 0)
+        with self.transaction(readonly=True):
+            invoices = self.invoices_by_title()
+            for omie_id in second:
+                self.assertIn('Rajada 2', invoices[omie_id].description)
+
 
 @unittest.skipUnless(
     backend.name == 'postgresql', "concurrent requests need PostgreSQL")
