@@ -50,9 +50,10 @@ def read_csv(name):
     return list(csv.DictReader(lines))
 
 
-def load_charts():
+def load_charts(*names):
     charts = defaultdict(list)
-    for row in read_csv('charts_of_accounts.csv'):
+    for row in (row for name in names or ['charts_of_accounts.csv']
+            for row in read_csv(name)):
         charts[row['chart']].append(Account(
                 id='%s %s' % (row['chart'], row['code']),
                 name=row['name'], kind=row['kind']))
@@ -187,6 +188,54 @@ def evaluate(synonyms_for, show_errors=False):
         for split, r in results.items()}, cross
 
 
+def evaluate_heldout(show_errors=False):
+    """Rank, with the shipped synonyms, the names of heldout_pairs.csv
+    against the demo chart comercio and the manufacturer's chart industria
+    (heldout_charts.csv); errors are shown for the dev rows only"""
+    charts = load_charts('charts_of_accounts.csv', 'heldout_charts.csv')
+    names = {a.id: a.name for accounts in charts.values() for a in accounts}
+    kinds = {a.id: a.kind for accounts in charts.values() for a in accounts}
+    suggesters = {chart: Suggester(accounts)
+        for chart, accounts in charts.items()}
+    results = defaultdict(lambda: {'n': 0, 'top1': 0, 'top3': 0})
+    cross = 0
+    errors = []
+    for row in read_csv('heldout_pairs.csv'):
+        expected = [a.id for a in charts[row['chart']]
+            if a.name == row['expected']]
+        assert expected, "unknown account %r" % row['expected']
+        category = Category(
+            key=row['category'], name=row['category'], kind=row['type'])
+        ranked = suggesters[row['chart']].rank(category, limit=None)
+        cross += sum(
+            not compatible(row['type'], kinds[s.account]) for s in ranked)
+        top = [s.account for s in ranked[:3]]
+        for split in [row['split'], 'novel' if row['novel'] == 'yes'
+                else 'known', row['chart'], 'all']:
+            result = results[split]
+            result['n'] += 1
+            result['top1'] += top[:1] == expected
+            result['top3'] += expected[0] in top
+        if top[:1] != expected and row['split'] == 'dev':
+            errors.append((row, ranked[:3]))
+    for split in ['dev', 'test', 'novel', 'known', 'comercio', 'industria',
+            'all']:
+        r = results[split]
+        print("  %-9s %3d pairs  top-1 %5.1f%%  top-3 %5.1f%%" % (
+                split, r['n'], 100 * r['top1'] / r['n'],
+                100 * r['top3'] / r['n']))
+    print("  cross-type suggestions (any rank): %d" % cross)
+    if show_errors:
+        for row, ranked in errors:
+            print("  [%s] %s (%s) → expected %r, got %s" % (
+                    row['chart'], row['category'], row['type'],
+                    row['expected'], '; '.join('%r %.0f [%s]' % (
+                            names[s.account], s.score, describe(s.reasons))
+                        for s in ranked)))
+    return {split: (r['top1'] / r['n'], r['top3'] / r['n'])
+        for split, r in results.items()}, cross
+
+
 # Synthetic chart: the names of both charts, qualified as a large company
 # splits them by branch, cost centre or project
 QUALIFIERS = [
@@ -302,9 +351,10 @@ def tryton_speed():
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--errors', nargs='?', const='family',
-        choices=['shipped', 'family', 'none'],
+        choices=['shipped', 'family', 'none', 'heldout'],
         help="list the pairs whose top suggestion is wrong, with the "
-        "shipped table or in the family split (the default)")
+        "shipped table, in the family split (the default) or in the "
+        "dev half of the held-out set")
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--tryton', action='store_true',
         help="also time the Suggest Mappings button in Tryton")
@@ -322,6 +372,10 @@ def main():
             shipped = result['all'][0]
         if number == 1:
             accuracy = result['all'][0]
+    print(" held-out set (heldout_pairs.csv, shipped synonyms; dev, test "
+        "halves, novel names, per chart):")
+    _, heldout_cross = evaluate_heldout(show_errors=args.errors == 'heldout')
+    cross += heldout_cross
     seconds, speed_cross = speed(args.repeat)
     if args.tryton:
         seconds = max(seconds, tryton_speed())
