@@ -27,8 +27,9 @@ is scored from 0 to 100 on
   evidence, then by the code structure (the accounts chosen for the
   categories of the same group), then by the similarity of the names.
 
-A revenue category is never given an expense account nor the other way
-round: the candidates are filtered on type before they are ranked.  To be
+A revenue category is never given an expense account, nor an account
+of the balance sheet, nor the other way round: the candidates are
+filtered on type before they are ranked.  To be
 fast on large charts, only a few candidates per category are scored fully:
 the closest by ratio of the sorted words (rapidfuzz.process.extract), those
 that share its rarest words or synonym groups, and those of its history."""
@@ -54,8 +55,13 @@ SYNONYMS_PATH = os.path.join(
 
 def compatible(category_kind, account_kind):
     """Tell whether an account of account_kind ('revenue', 'expense' or
-    'other') may be suggested for a category of category_kind"""
-    if category_kind in {'revenue', 'expense'}:
+    'other') may be suggested for a category of category_kind
+
+    A revenue category takes revenue accounts, an expense one expense
+    accounts and one of another type (a transfer, a loan, a capital
+    contribution) balance sheet accounts: a suggestion never crosses
+    types.  A category of unknown type may take any account."""
+    if category_kind in {'revenue', 'expense', 'other'}:
         return account_kind == category_kind
     return True
 
@@ -119,6 +125,7 @@ class Suggestion:
     similarity: float = field(default=0., compare=False)
     evidence: float = field(default=0., compare=False)
     structure: int = field(default=0, compare=False)
+    clear: bool = field(default=False, compare=False)
 
 
 class _Text:
@@ -182,6 +189,9 @@ class Suggester:
     clear_share = 0.6
     clear_count = 2
     clear_floor = 97.
+    # a single entry, when the category has no other, is the company's
+    # own choice: it outranks a synonym guess too, below a longer history
+    single_floor = 96.5
     # each rejection of the account for a category of the same name
     rejected_factor = 0.8
 
@@ -193,7 +203,7 @@ class Suggester:
         self._texts = [self._text(a.name) for a in self.accounts]
         self._by_kind = {}
         self._qualifiers = {}
-        for kind in ['revenue', 'expense', 'other']:
+        for kind in ['revenue', 'expense', 'other', None]:
             indexes = [
                 i for i, a in enumerate(self.accounts)
                 if compatible(kind, a.kind)]
@@ -374,9 +384,15 @@ class Suggester:
             account = self.accounts[index]
             if account.id in category.excluded:
                 continue
-            suggestion = self._score(category, text, index)
-            if suggestion.score >= min_score:
-                suggestions.append(suggestion)
+            suggestions.append(self._score(category, text, index))
+        # a clear history outranks any guess from the names, even an
+        # account of the same name
+        if any(s.clear for s in suggestions):
+            for suggestion in suggestions:
+                if not suggestion.clear:
+                    suggestion.score = min(
+                        suggestion.score, self.clear_floor - 1)
+        suggestions = [s for s in suggestions if s.score >= min_score]
         # ties go to the evidence, then the code structure, then the
         # closer name; the name and id only make the order stable
         suggestions.sort(key=lambda s: (
@@ -435,15 +451,17 @@ class Suggester:
             reasons.append(('qualifier', ', '.join(matches)))
         if conflicts:
             reasons.append(('qualifier_conflict', ', '.join(conflicts)))
-        score, evidence = self._evidence(category, account, base, reasons)
+        score, evidence, clear = self._evidence(
+            category, account, base, reasons)
         return Suggestion(
             category.key, account.id, round(min(100., score), 1),
             tuple(reasons), name, evidence,
-            self._structure(category, account))
+            self._structure(category, account), clear)
 
     def _evidence(self, category, account, base, reasons):
         """Return the score of base raised or lowered by the history and
-        the users' choices, and the weight of that evidence"""
+        the users' choices, the weight of that evidence and whether the
+        history is clear"""
         usage = category.usage or {}
         used = usage.get(account.id, 0)
         boost = 0.
@@ -461,6 +479,7 @@ class Suggester:
                     learned + self.learned_half))
             reasons.append(('learned', _count(learned)))
         score = base + (100 - base) * boost
+        clear = False
         # a clear history is more than a guess from the names
         for count, counts in [
                 (used, usage),
@@ -471,16 +490,21 @@ class Suggester:
                     and count >= self.clear_share * sum(counts.values())):
                 score = max(score, self.clear_floor
                     + (100 - self.clear_floor) * count / (count + 1))
+                clear = True
+        if used and used == sum(usage.values()):
+            score = max(score, self.single_floor)
         if learned < 0:
             score *= self.rejected_factor ** min(-learned, 5)
             reasons.append(('rejected', _count(-learned)))
+            clear = False
         evidence = used + party_used + learned
-        return score, evidence
+        return score, evidence, clear
 
 
 def _kind(kind):
-    "Return the kind of the candidates of a category of kind"
-    return kind if kind in {'revenue', 'expense'} else 'other'
+    """Return the kind of the candidates of a category of kind: None for
+    any account"""
+    return kind if kind in {'revenue', 'expense', 'other'} else None
 
 
 def _count(weight):

@@ -77,6 +77,37 @@ class NormaliseTestCase(unittest.TestCase):
         self.assertEqual(normalise("13º Salário"),
             normalise("Décimo Terceiro Salário"))
 
+    def test_english(self):
+        "A name in English reads as the Portuguese one, in its order"
+        for english, portuguese in [
+                ("Sales returns", "Devoluções de Vendas"),
+                ("Misc expenses", "Despesas Diversas"),
+                ("Raw materials", "Matéria-prima"),
+                ("Accounting fees", "Honorários Contábeis"),
+                ("Other income", "Outras Receitas"),
+                ("Travel expenses", "Despesas de Viagens"),
+                ("Health insurance", "Plano de Saúde"),
+                ]:
+            self.assertEqual(normalise(english), normalise(portuguese))
+        # English words in a Portuguese name keep its order
+        self.assertEqual(
+            normalise("Outsourcing de TI"),
+            normalise("Terceirização de Informática"))
+
+    def test_acronyms_and_kinds(self):
+        "Acronyms expand; a brand or a kind brings the name of its kind"
+        self.assertEqual(normalise("HE"), normalise("Horas Extras"))
+        self.assertEqual(normalise("MOD"), normalise("Mão de obra direta"))
+        self.assertEqual(normalise("MP"), normalise("Matéria-prima"))
+        self.assertIn(tokens("Combustível")[0], tokens("Diesel"))
+        self.assertIn(tokens("Veículos")[0], tokens("Aluguel de carro"))
+        self.assertIn(tokens("Máquina")[0], tokens("Empilhadeira"))
+        self.assertEqual(
+            tokens("Energia Elétrica"), tokens("Energia Elétrica Cemig")[:2])
+        # once only
+        self.assertEqual(tokens("Veículos carro").count(
+                tokens("Veículos")[0]), 1)
+
     def test_acronym_is_not_a_stop_word(self):
         "DAS (the Simples Nacional slip) is not the article 'das'"
         self.assertEqual(tokens("DAS"), ('das',))
@@ -186,11 +217,24 @@ class SuggesterTestCase(unittest.TestCase):
                     'revenue', name)
         self.assertBest("Juros", 'expense', "Juros Passivos")
 
-    def test_other_may_get_any_account(self):
+    def test_other_gets_balance_sheet_accounts_only(self):
+        "A category of another type never gets a revenue or expense account"
         self.assertBest(
             "Empréstimos Bancários", 'other',
             "Empréstimos e Financiamentos")
-        self.assertBest("Energia", 'other', "Energia Elétrica")
+        for name in ["Energia", "Juros", "Vendas de Mercadorias",
+                "Adiantamento salarial", "Tarifas Bancárias"]:
+            for suggestion in self.best(name, 'other'):
+                self.assertEqual(
+                    self.suggester.accounts[
+                        self.suggester._index[suggestion.account]].kind,
+                    'other', name)
+        # even when the history says otherwise
+        for suggestion in self.suggester.rank(Category(
+                    'x', "Energia", 'other', usage={4: 9},
+                    party_usage={4: 3}, learned={4: 2}), limit=None):
+            self.assertNotEqual(suggestion.account, 4)
+        # a category of unknown type may get any account
         self.assertBest("Energia", None, "Energia Elétrica")
 
     def test_compatible(self):
@@ -198,7 +242,9 @@ class SuggesterTestCase(unittest.TestCase):
         self.assertFalse(compatible('revenue', 'expense'))
         self.assertFalse(compatible('revenue', 'other'))
         self.assertFalse(compatible('expense', 'revenue'))
-        self.assertTrue(compatible('other', 'revenue'))
+        self.assertFalse(compatible('other', 'revenue'))
+        self.assertFalse(compatible('other', 'expense'))
+        self.assertTrue(compatible('other', 'other'))
         self.assertTrue(compatible(None, 'expense'))
 
     def test_usage_history(self):
@@ -382,6 +428,35 @@ class ConceptsTestCase(unittest.TestCase):
         # one booking is not a clear history
         self.assertBest(
             "Vale Refeição", 'expense', "Vale-Refeição", usage={10: 1})
+
+    def test_single_entry_outweighs_a_synonym(self):
+        "The only entry of a category outranks a synonym guess"
+        ranked = self.assertBest(
+            "Aluguel", 'expense', "Aluguel de Máquinas", usage={8: 1})
+        self.assertIn(('usage', 1), ranked[0].reasons)
+        self.assertBest("Aluguel", 'expense', "Aluguel de Imóveis")
+        # not when the category has other entries
+        ranked = self.ranked("Aluguel", 'expense', usage={8: 1, 7: 1})
+        self.assertLess(ranked[0].score, 96)
+
+    def test_english_and_colloquial_names(self):
+        "English terms, acronyms and brands of Brazilian books"
+        for name, kind, expected in [
+                ("Sales returns", 'expense', "Devoluções de Vendas"),
+                ("Bank fees", 'expense', "Tarifas Bancárias"),
+                ("Banking fees", 'expense', "Tarifas Bancárias"),
+                ("Accounting fees", 'expense', "Honorários Contábeis"),
+                ("Outsourcing", 'expense', "Serviços Terceirizados"),
+                ("Rastreador", 'expense', "Rastreamento de Frota"),
+                ("Bonus", 'expense', "Bônus e Gratificações"),
+                ("PLR", 'expense', "Participação nos Lucros e Resultados"),
+                ("VR", 'expense', "Vale-Refeição"),
+                ("Sodexo Refeição", 'expense', "Vale-Refeição"),
+                ("VT", 'expense', "Vale-Transporte"),
+                ("Locação empilhadeira", 'expense', "Aluguel de Máquinas"),
+                ("Aluguel de carro", 'expense', "Aluguel de Veículos"),
+                ]:
+            self.assertBest(name, kind, expected)
 
     def test_learned(self):
         "The users' choices for categories of the same name are evidence"
