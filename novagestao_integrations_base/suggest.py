@@ -248,6 +248,7 @@ class Suggester:
                     for group in groups - self._families:
                         counts[group] = counts.get(group, 0) + 1
         self._phrases = {}
+        self._compositions = {}
         for key, groups in phrases.items():
             # a single word that many groups use is weak evidence
             strength = (self.generic_strength
@@ -257,6 +258,9 @@ class Suggester:
             self._phrases[key] = self._with_families(
                 dict.fromkeys(groups, strength))
         self._max_phrase = max(map(len, self._phrases), default=0)
+        self._compile_compositions([
+                (group, term) for group, (_, terms) in enumerate(synonyms)
+                if group not in self._families for term in terms])
         self._keywords = {}
         for word, counts in uses.items():
             if not counts:
@@ -298,7 +302,72 @@ class Suggester:
             else:
                 slots.append((self._keywords.get(words[i]), words[i]))
                 i += 1
-        return _Text(words, slots, self._group_token)
+        return _Text(words, self._composed(slots), self._group_token)
+
+    def _segment(self, words, skip=None):
+        """Return the phrase slots of words as sets of specific groups
+        (without the group skip), or None when a word is no phrase's"""
+        result = []
+        i = 0
+        while i < len(words):
+            for size in range(
+                    min(self._max_phrase, len(words) - i), 0, -1):
+                found = self._phrases.get(words[i:i + size])
+                if found:
+                    groups = set(found) - self._families - {skip}
+                    if groups:
+                        result.append(frozenset(groups))
+                        i += size
+                        break
+            else:
+                return None
+        return result
+
+    def _compile_compositions(self, terms):
+        """Learn, from the terms of each specific group that are made of
+        the phrases of others ("INSS sobre Pró-labore" is INSS and
+        Pró-labore), which sets of groups together name the group"""
+        self._compositions = {}
+        for group, term in terms:
+            parts = self._segment(tokens(term), skip=group)
+            if parts and len(parts) > 1:
+                for first in parts[0]:
+                    self._compositions.setdefault(first, set()).add(
+                        (group, tuple(parts)))
+
+    def _composed(self, slots):
+        """Return slots with, on the phrases that together name a group
+        (see _compile_compositions), that group too"""
+        if not self._compositions:
+            return slots
+        phrases = [(i, g.keys() - self._families)
+            for i, (g, word) in enumerate(slots) if g and word is None]
+        if len(phrases) < 2:
+            return slots
+        added = {}
+        for _, groups in phrases:
+            for first in groups:
+                for group, parts in self._compositions.get(first, ()):
+                    found = []
+                    for part in parts:
+                        index = next((i for i, g in phrases
+                                if g & part and i not in found), None)
+                        if index is None:
+                            break
+                        found.append(index)
+                    else:
+                        for index in found:
+                            added.setdefault(index, set()).add(group)
+        if not added:
+            return slots
+        slots = list(slots)
+        for index, groups in added.items():
+            found = dict(slots[index][0])
+            strength = min(found.values())
+            for group in groups:
+                found.setdefault(group, strength)
+            slots[index] = (self._with_families(found), None)
+        return slots
 
     def _similarity(self, a, b, weight=None):
         "Mix the set and sort ratios of the words of a and b"
@@ -442,7 +511,11 @@ class Suggester:
             reasons.append(('name', round(name)))
         # a phrase of a specific group on both sides: the table says the
         # concepts are the same
-        same_concept = base == synonym and strength >= 1
+        # (every phrase of the category's: "Contribuição Previdenciária
+        # Pró-labore" is not the same concept as "Pró-labore")
+        same_concept = base == synonym and strength >= 1 and all(
+            groups.keys() & shared for groups, word in text.slots
+            if groups and word is None)
         factor, matches, conflicts = text.qualifiers.compare(
             other.qualifiers, self._qualifiers[_kind(category.kind)],
             same_concept)

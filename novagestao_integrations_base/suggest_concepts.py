@@ -131,6 +131,10 @@ class Qualifiers:
     # a tax named by the account of a broad category ("Encargos Sociais" →
     # "INSS") is the usual way of charts, not a narrower concept
     extra_by_dimension = {'tax': 0.98}
+    # the tax is what a tax account is: an account without the category's
+    # tax ("Pró-labore" for "INSS sobre Pró-labore") is another concept,
+    # one without its object or base a broader one ("INSS")
+    missing_by_dimension = {'tax': 0.75}
 
     __slots__ = ('values',)
 
@@ -182,7 +186,8 @@ class Qualifiers:
             elif mine:
                 if not same_concept and (available is None or any(
                         (dimension, v) in available for v in mine)):
-                    factor *= self.missing
+                    factor *= self.missing_by_dimension.get(
+                        dimension, self.missing)
             elif all((dimension, v) in IMPLIED for v in theirs):
                 factor *= self.extra_implied
             else:

@@ -326,7 +326,7 @@ ENGLISH_IDIOMS = {
 ENGLISH_STOP_WORDS = frozenset('and of the for on to from with by in at'.split())
 
 # Words that name a kind of something (a brand, a fuel, a machine): the
-# name of the kind is added after them unless the name has it already
+# name of the kind is added before them unless the name has it already
 HYPERNYMS = {}
 for _hypernym, _words in {
         'combustivel': 'gasolina etanol diesel gnv arla',
@@ -466,15 +466,18 @@ def _english(words):
 
 
 def _with_hypernyms(expanded):
-    "Add after each word that names a kind of something the kind's name"
+    """Add before each word that names a kind of something the kind's
+    name, as Portuguese puts the head first: "locação de [máquina]
+    empilhadeira"
+    """
     present = {_stem(w) for w, _ in expanded}
     result = []
     for word, acronym in expanded:
-        result.append((word, acronym))
         hypernym = HYPERNYMS.get(word)
         if hypernym and not present.issuperset(map(_stem, hypernym)):
             result.extend((w, False) for w in hypernym)
             present.update(map(_stem, hypernym))
+        result.append((word, acronym))
     return result
 
 
