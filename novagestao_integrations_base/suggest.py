@@ -172,6 +172,7 @@ class Suggester:
     keyword_strength = 0.9
     generic_strength = 0.95
     family_strength = 0.83
+    family_head_factor = 1.02
     # a keyword hints at the groups that use it at least this share of the
     # times the group that uses it most does
     keyword_share = 0.34
@@ -258,6 +259,11 @@ class Suggester:
             self._phrases[key] = self._with_families(
                 dict.fromkeys(groups, strength))
         self._max_phrase = max(map(len, self._phrases), default=0)
+        self._family_heads = {}
+        for group, (_, terms) in enumerate(synonyms):
+            if group in self._families:
+                self._family_heads[group] = frozenset(
+                    phrases.get(tokens(terms[0]), set()) - self._families)
         self._compile_compositions([
                 (group, term) for group, (_, terms) in enumerate(synonyms)
                 if group not in self._families for term in terms])
@@ -499,6 +505,12 @@ class Suggester:
                             else 1.), -g)
                     for g in used.keys() & used_other.keys()),
                 default=(0., None))
+            if group is not None and -group in self._families and (
+                    other.groups &
+                    self._family_heads.get(-group, frozenset())):
+                # the head of a family (its first term: "Salários" of
+                # "Família: pessoal") is the broad account it stands for
+                strength *= self.family_head_factor
             if strength:
                 synonym = self.synonym_factor * strength * self._similarity(
                     mine, theirs, self.synonym_set_weight)

@@ -458,6 +458,44 @@ class ConceptsTestCase(unittest.TestCase):
                 ]:
             self.assertBest(name, kind, expected)
 
+    def test_phrases_that_together_name_a_concept(self):
+        "INSS and Pró-labore together are INSS sobre Pró-labore"
+        self.assertBest(
+            "Contribuição Previdenciária Pró-labore", 'expense',
+            "INSS sobre Pró-labore")
+        # without that account, the tax is what the category is
+        suggester = Suggester(CHART)
+        best, = suggester.rank(Category(
+                1, "Contribuição Previdenciária Pró-labore", 'expense'))
+        self.assertEqual(NAMES[best.account], "INSS")
+
+    def test_family_goes_to_its_head(self):
+        "Reached through a family only, the family's broad account wins"
+        suggester = Suggester([
+                Account(1, "Bolsa Estágio", 'expense'),
+                Account(2, "Horas Extras", 'expense'),
+                Account(3, "Salários e Ordenados", 'expense'),
+                Account(4, "Indenizações e Rescisões Trabalhistas",
+                    'expense'),
+                ])
+        best, = suggester.rank(Category(1, "Bonificações", 'expense'))
+        self.assertEqual(best.account, 3)
+
+    def test_narrow_sales(self):
+        "Selling scrap or a used car is not selling goods"
+        suggester = Suggester([
+                Account(1, "Vendas de Mercadorias", 'revenue'),
+                Account(2, "Ganho na Alienação de Imobilizado", 'revenue'),
+                Account(3, "Outras Receitas Operacionais", 'revenue'),
+                Account(4, "Venda de Produtos de Fabricação Própria",
+                    'revenue'),
+                ])
+        for name, expected in [
+                ("Venda de veículos", 2), ("Venda de sucata", 3),
+                ("Venda de produtos", 4), ("Revenda de mercadorias", 1)]:
+            best, = suggester.rank(Category(1, name, 'revenue'))
+            self.assertEqual(best.account, expected, name)
+
     def test_learned(self):
         "The users' choices for categories of the same name are evidence"
         ranked = self.assertBest(
