@@ -38,10 +38,11 @@ import os
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
-from .suggest_concepts import Qualifiers
+from .suggest_concepts import LEXICON_WORDS, Qualifiers
 from .suggest_text import (
-    WEAK_WORDS, drop_weak, normalise, strip_accents, tokens)
+    KNOWN_WORDS, WEAK_WORDS, drop_weak, normalise, strip_accents, tokens)
 
 __all__ = [
     'Account', 'Category', 'Suggestion', 'Suggester',
@@ -177,6 +178,8 @@ class Suggester:
     # times the group that uses it most does
     keyword_share = 0.34
     keyword_groups = 2
+    # the shortest word that may be a misspelt or cut known one
+    correct_length = 5
     # how much the history closes the gap to 100: count / (count + half)
     usage_weight = 1.
     usage_half = 1
@@ -201,6 +204,7 @@ class Suggester:
             synonyms = load_synonyms()
         self._compile_synonyms(synonyms)
         self.accounts = list(accounts)
+        self._compile_vocabulary(a.name for a in self.accounts)
         self._texts = [self._text(a.name) for a in self.accounts]
         self._by_kind = {}
         self._qualifiers = {}
@@ -293,8 +297,51 @@ class Suggester:
         # character, so the similarity of their tokens is nil
         return chr(0xE000 + group % 6400) * 8
 
+    def _compile_vocabulary(self, names):
+        """Count the words of the synonym table and of names, so that a
+        misspelt or cut word of a category can be read as one of them"""
+        counts = dict.fromkeys(KNOWN_WORDS | LEXICON_WORDS, 1)
+        for key in self._phrases:
+            for word in key:
+                counts[word] = counts.get(word, 0) + 1
+        for name in names:
+            for word in tokens(name):
+                counts[word] = counts.get(word, 0) + 1
+        self._vocabulary = {
+            w: c for w, c in counts.items() if w.isalpha() and len(w) > 2}
+        self._by_initial = {}
+        for word in self._vocabulary:
+            self._by_initial.setdefault(word[:1], []).append(word)
+        self._corrections = {}
+
+    def _correct(self, word):
+        """Return the known word that word stands for: itself when known,
+        the most used known word it begins ("conserv") or one letter away
+        from it ("manuntencao", "alugel"), two for long words; word when
+        none is"""
+        if (word in self._vocabulary or len(word) < self.correct_length
+                or not word.isalpha()):
+            return word
+        found = self._corrections.get(word)
+        if found is None:
+            found = word
+            known = self._by_initial.get(word[:1], ())
+            prefixed = [w for w in known if w.startswith(word)]
+            if prefixed:
+                found = max(prefixed, key=lambda w: (
+                        self._vocabulary[w], -len(w), w))
+            else:
+                cutoff = 1 if len(word) < 8 else 2
+                best = process.extractOne(
+                    word, known, scorer=Levenshtein.distance,
+                    score_cutoff=cutoff)
+                if best:
+                    found = best[0]
+            self._corrections[word] = found
+        return found
+
     def _text(self, name):
-        words = tokens(name)
+        words = tuple(self._correct(w) for w in tokens(name))
         slots = []
         i = 0
         while i < len(words):

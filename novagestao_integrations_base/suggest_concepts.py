@@ -15,7 +15,7 @@ A value None consumes its words without qualifying: "décimo terceiro" is a
 salary, not a third party."""
 from .suggest_text import tokens
 
-__all__ = ['Qualifiers', 'DIMENSIONS']
+__all__ = ['Qualifiers', 'DIMENSIONS', 'LEXICON_WORDS']
 
 # dimension: {value: [phrases]}; the phrases are normalised like names
 DIMENSIONS = {
@@ -117,6 +117,8 @@ def _lexicon():
 
 
 _LEXICON = _lexicon()
+# the words of the qualifiers, which a misspelling may stand for
+LEXICON_WORDS = frozenset(w for key in _LEXICON for w in key)
 _LONGEST = max(map(len, _LEXICON))
 
 

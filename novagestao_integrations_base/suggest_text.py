@@ -11,8 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'strip_accents',
-    'tokens', 'normalise', 'drop_weak']
+__all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'KNOWN_WORDS',
+    'strip_accents', 'tokens', 'normalise', 'drop_weak']
 
 STOP_WORDS = frozenset('''
     a o as os ao aos de da do das dos e em no na nos nas num numa com sem
@@ -481,6 +481,13 @@ def _with_hypernyms(expanded):
     return result
 
 
+def _known_words():
+    "Return the words that the expansions above produce, normalised"
+    phrases = [*ABBREVIATIONS.values(), *ENGLISH.values(),
+        *ENGLISH_IDIOMS.values(), *(' '.join(h) for h in HYPERNYMS.values())]
+    return frozenset(w for p in phrases for w in tokens(p))
+
+
 def normalise(text):
     "Return text as the engine compares it"
     return ' '.join(drop_weak(tokens(text)))
@@ -489,3 +496,9 @@ def normalise(text):
 def drop_weak(words):
     strong = [w for w in words if w not in WEAK_WORDS]
     return strong if strong else list(words)
+
+
+# the words the engine knows without a synonym table or a chart: a
+# category's word that is none of them nor of the table or the chart may be
+# a misspelling (suggest.Suggester._correct)
+KNOWN_WORDS = _known_words()

@@ -496,6 +496,23 @@ class ConceptsTestCase(unittest.TestCase):
             best, = suggester.rank(Category(1, name, 'revenue'))
             self.assertEqual(best.account, expected, name)
 
+    def test_misspelt_and_cut_words(self):
+        "A word the engine does not know is read as the known one it is"
+        for name, expected in [
+                ("Alugel de Maquinas", "Aluguel de Máquinas"),
+                ("Tarifas Bancarais", "Tarifas Bancárias"),
+                ("Honor. Contáb.", "Honorários Contábeis"),
+                ("Audit. Externa", "Auditoria Externa"),
+                ]:
+            best = self.ranked(name, 'expense')[0]
+            self.assertEqual(QUALIFIED_NAMES[best.account], expected, name)
+        # a known word is never corrected, nor a short one
+        juros, = tokens("Juros")
+        self.assertEqual(self.suggester._correct(juros), juros)
+        self.assertEqual(self.suggester._correct('soci'), 'soci')
+        self.assertEqual(
+            self.suggester._correct('manuntencao'), 'manutencao')
+
     def test_learned(self):
         "The users' choices for categories of the same name are evidence"
         ranked = self.assertBest(
