@@ -174,6 +174,8 @@ class Suggester:
     generic_strength = 0.95
     family_strength = 0.83
     family_head_factor = 1.02
+    # a phrase of a group made of others' phrases names them this strongly
+    component_strength = 0.9
     # a keyword hints at the groups that use it at least this share of the
     # times the group that uses it most does
     keyword_share = 0.34
@@ -340,7 +342,9 @@ class Suggester:
             self._corrections[word] = found
         return found
 
-    def _text(self, name):
+    def _text(self, name, components=False):
+        """Return the _Text of name; components: with the parts of its
+        phrases (see _composed), for a category's"""
         words = tuple(self._correct(w) for w in tokens(name))
         slots = []
         i = 0
@@ -355,11 +359,13 @@ class Suggester:
             else:
                 slots.append((self._keywords.get(words[i]), words[i]))
                 i += 1
-        return _Text(words, self._composed(slots), self._group_token)
+        return _Text(
+            words, self._composed(slots, components), self._group_token)
 
     def _segment(self, words, skip=None):
-        """Return the phrase slots of words as sets of specific groups
-        (without the group skip), or None when a word is no phrase's"""
+        """Return the phrase slots of words as (sets of specific groups
+        without the group skip, words), or None when a word is no
+        phrase's"""
         result = []
         i = 0
         while i < len(words):
@@ -369,7 +375,8 @@ class Suggester:
                 if found:
                     groups = set(found) - self._families - {skip}
                     if groups:
-                        result.append(frozenset(groups))
+                        result.append(
+                            (frozenset(groups), words[i:i + size]))
                         i += size
                         break
             else:
@@ -381,18 +388,43 @@ class Suggester:
         the phrases of others ("INSS sobre Pró-labore" is INSS and
         Pró-labore), which sets of groups together name the group"""
         self._compositions = {}
+        self._components = {}
         for group, term in terms:
-            parts = self._segment(tokens(term), skip=group)
-            if parts and len(parts) > 1:
+            segments = self._segment(tokens(term), skip=group)
+            if segments and len(segments) > 1:
+                parts = tuple(groups for groups, _ in segments)
                 for first in parts[0]:
                     self._compositions.setdefault(first, set()).add(
-                        (group, tuple(parts)))
+                        (group, parts))
+                # and the other way round: a phrase of the group names the
+                # tax of its parts too, more weakly ("INSS Sócios" is an
+                # INSS, as the tax is what a tax account is)
+                taxes = [groups for groups, words in segments
+                    if 'tax' in Qualifiers(words).values]
+                if taxes and group not in self._components:
+                    self._components[group] = frozenset().union(*taxes)
 
-    def _composed(self, slots):
+    def _composed(self, slots, components=False):
         """Return slots with, on the phrases that together name a group
-        (see _compile_compositions), that group too"""
+        (see _compile_compositions), that group too, and on a phrase of
+        such a group, its parts, more weakly (components: for a category,
+        whose narrow concept may be missing from a broader chart)"""
         if not self._compositions:
             return slots
+        if components and self._components:
+            slots = list(slots)
+            for index, (groups, word) in enumerate(slots):
+                if not groups or word is not None:
+                    continue
+                parts = {}
+                for group, strength in groups.items():
+                    for part in self._components.get(group, ()):
+                        parts[part] = max(parts.get(part, 0),
+                            strength * self.component_strength)
+                parts = {g: v for g, v in parts.items() if g not in groups}
+                if parts:
+                    slots[index] = (
+                        self._with_families({**parts, **groups}), None)
         phrases = [(i, g.keys() - self._families)
             for i, (g, word) in enumerate(slots) if g and word is None]
         if len(phrases) < 2:
@@ -469,7 +501,7 @@ class Suggester:
         indexes, plains, canonicals, postings = self._by_kind[kind]
         if not indexes:
             return []
-        text = self._text(category.name or '')
+        text = self._text(category.name or '', components=True)
         candidates = set()
         count = self.candidates_per_scorer
         # token_sort_ratio is the ratio of the sorted words

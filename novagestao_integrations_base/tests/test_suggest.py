@@ -468,6 +468,15 @@ class ConceptsTestCase(unittest.TestCase):
         best, = suggester.rank(Category(
                 1, "Contribuição Previdenciária Pró-labore", 'expense'))
         self.assertEqual(NAMES[best.account], "INSS")
+        # and a phrase of the narrow concept names its tax
+        suggester = Suggester([
+                Account(1, "INSS sobre a Folha", 'expense'),
+                Account(2, "INSS sobre Cédulas de Presença", 'expense'),
+                Account(3, "Sistemas e Licenças de Uso", 'expense'),
+                Account(4, "FGTS", 'expense'),
+                ])
+        best, = suggester.rank(Category(1, "INSS Sócios", 'expense'))
+        self.assertEqual(best.account, 1)
 
     def test_family_goes_to_its_head(self):
         "Reached through a family only, the family's broad account wins"
