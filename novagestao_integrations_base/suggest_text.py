@@ -209,6 +209,11 @@ ABBREVIATIONS.update({
         ('facebook', 'ads'): 'anuncios', ('instagram', 'ads'): 'anuncios',
         ('mercado', 'pago'): 'adquirente cartao',
         ('banco', 'do', 'brasil'): 'banco',
+        # the GPS of a tracker is no social security slip (GPS)
+        ('rastreador', 'gps'): 'rastreador',
+        ('rastreadores', 'gps'): 'rastreador',
+        ('rastreamento', 'gps'): 'rastreamento',
+        ('monitoramento', 'gps'): 'monitoramento rastreamento',
         ('caixa', 'economica'): 'banco',
         })
 
@@ -283,6 +288,7 @@ ENGLISH = {
     'bad': 'perdas', 'debts': 'clientes', 'debt': 'clientes',
     'uniforms': 'uniformes', 'gifts': 'brindes', 'gift': 'brindes',
     'sponsorship': 'patrocinios', 'telecom': 'telecomunicacoes',
+    'utilities': 'utilidades',
     }
 ENGLISH_IDIOMS = {
     ('raw', 'materials'): 'materia prima', ('raw', 'material'): 'materia prima',
@@ -304,6 +310,7 @@ ENGLISH_IDIOMS = {
     ('fixed', 'assets'): 'imobilizado', ('bank', 'fees'): 'tarifas bancarias',
     ('bank', 'charges'): 'tarifas bancarias',
     ('banking', 'fees'): 'tarifas bancarias',
+    ('gps', 'tracker'): 'rastreador', ('gps', 'tracking'): 'rastreamento',
     ('profit', 'sharing'): 'participacao lucros',
     ('health', 'insurance'): 'plano saude',
     ('life', 'insurance'): 'seguro vida',

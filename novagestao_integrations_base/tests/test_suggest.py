@@ -104,6 +104,10 @@ class NormaliseTestCase(unittest.TestCase):
         self.assertIn(tokens("Máquina")[0], tokens("Empilhadeira"))
         self.assertEqual(
             tokens("Energia Elétrica"), tokens("Energia Elétrica Cemig")[:2])
+        # the GPS of a tracker is no social security slip
+        self.assertEqual(normalise("Rastreador GPS"), normalise("Rastreador"))
+        self.assertEqual(normalise("GPS tracker"), normalise("Rastreador"))
+        self.assertEqual(normalise("GPS"), "gps")
         # once only
         self.assertEqual(tokens("Veículos carro").count(
                 tokens("Veículos")[0]), 1)
