@@ -291,7 +291,8 @@ ENGLISH = {
     'utilities': 'utilidades',
     }
 ENGLISH_IDIOMS = {
-    ('raw', 'materials'): 'materia prima', ('raw', 'material'): 'materia prima',
+    ('raw', 'materials'): 'materia prima',
+    ('raw', 'material'): 'materia prima',
     ('accounting', 'fees'): 'honorarios contabeis',
     ('legal', 'fees'): 'honorarios advocaticios',
     ('card', 'fees'): 'taxas cartao', ('card', 'fee'): 'taxas cartao',
@@ -330,7 +331,8 @@ ENGLISH_IDIOMS = {
     ('profit', 'distribution'): 'distribuicao lucros',
     ('capital', 'contribution'): 'aporte capital',
     }
-ENGLISH_STOP_WORDS = frozenset('and of the for on to from with by in at'.split())
+ENGLISH_STOP_WORDS = frozenset(
+    'and of the for on to from with by in at'.split())
 
 # Words that name a kind of something (a brand, a fuel, a machine): the
 # name of the kind is added before them unless the name has it already
@@ -507,5 +509,5 @@ def drop_weak(words):
 
 # the words the engine knows without a synonym table or a chart: a
 # category's word that is none of them nor of the table or the chart may be
-# a misspelling (suggest.Suggester._correct)
+# a misspelling (suggest_reading.NameReader._correct)
 KNOWN_WORDS = _known_words()
