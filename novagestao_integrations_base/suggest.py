@@ -28,15 +28,17 @@ is scored from 0 to 100 on
   parties of its titles, and the users' accepts, rejections and choices
   for categories of the same name (learned), which close part of the gap
   to 100; a clear history outranks any guess from the names, a
-  category's only entry any synonym guess.  Ties are broken by
-  evidence, then by the code structure (the accounts chosen for the
-  categories of the same group), then by the similarity of the names.
+  category's only entry any synonym guess.  Ties (the same whole score)
+  are broken by a match closer than a family's, by evidence, then by the
+  code structure (the accounts chosen for the categories of the same
+  group), then by the similarity of the names.
 
 A revenue category is never given an expense account, nor an account
 of the balance sheet, nor the other way round: the candidates are
-filtered on type before they are ranked.  To be fast on large charts, only a few candidates per category are scored fully:
-the closest by ratio of the sorted words (rapidfuzz.process.extract), those
-that share its rarest words or synonym groups, and those of its history."""
+filtered on type before they are ranked.  To be fast on large charts,
+only a few candidates per category are scored fully: the closest by
+ratio of the sorted words (rapidfuzz.process.extract), those that share
+its rarest words or synonym groups, and those of its history."""
 import csv
 import os
 from dataclasses import dataclass, field
@@ -120,7 +122,9 @@ class Suggestion:
     (code, value…) tuples: ('name', 92), ('synonym', 97, 'Pessoal'),
     ('qualifier', 'ICMS, ST'), ('qualifier_conflict', 'veículos ≠ imóveis'),
     ('usage', 14), ('party_usage', 3), ('learned', 2), ('rejected', 1);
-    evidence, structure and similarity (of the names) break the ties"""
+    evidence, structure and similarity (of the names) break the ties;
+    clear: the history is clear; broad: the score comes from a family
+    only (weaker evidence at the same whole score)"""
     key: object
     account: object
     score: float
@@ -129,6 +133,7 @@ class Suggestion:
     evidence: float = field(default=0., compare=False)
     structure: int = field(default=0, compare=False)
     clear: bool = field(default=False, compare=False)
+    broad: bool = field(default=False, compare=False)
 
 
 class Suggester(NameReader):
@@ -284,10 +289,12 @@ class Suggester(NameReader):
                     suggestion.score = min(
                         suggestion.score, self.clear_floor - 1)
         suggestions = [s for s in suggestions if s.score >= min_score]
-        # ties go to the evidence, then the code structure, then the
-        # closer name; the name and id only make the order stable
+        # ties (the same whole score) go to a match closer than a family,
+        # to the evidence, then the code structure, then the closer name;
+        # the name and id only make the order stable
         suggestions.sort(key=lambda s: (
-                -s.score, -s.evidence, -s.structure, -s.similarity,
+                -round(s.score), s.broad, -s.evidence, -s.structure,
+                -s.score, -s.similarity,
                 self._texts[self._index[s.account]].plain, str(s.account)))
         return suggestions[:limit] if limit else suggestions
 
@@ -309,7 +316,7 @@ class Suggester(NameReader):
         name = self._similarity(text.plain, other.plain)
         reasons = []
         shared = text.groups & other.groups
-        synonym, label, strength = 0., None, 0.
+        synonym, label, strength, group = 0., None, 0., None
         if shared:
             # a keyword is weaker than a phrase, a broad group than a
             # specific one; the best match of a group sets the factor
@@ -357,7 +364,9 @@ class Suggester(NameReader):
         return Suggestion(
             category.key, account.id, round(min(100., score), 1),
             tuple(reasons), name, evidence,
-            self._structure(category, account), clear)
+            self._structure(category, account), clear,
+            group is not None and base == synonym
+            and -group in self._families)
 
     def _evidence(self, category, account, base, reasons):
         """Return the score of base raised or lowered by the history and

@@ -494,6 +494,21 @@ class ConceptsTestCase(unittest.TestCase):
         best, = suggester.rank(Category(1, "Bonificações", 'expense'))
         self.assertEqual(best.account, 3)
 
+    def test_family_match_is_weaker_evidence(self):
+        "At the same score, a family match gives way to a closer one"
+        suggester = Suggester([
+                Account(1, "Infraestrutura de Nuvem", 'expense'),
+                Account(2, "Licenças de Software", 'expense'),
+                Account(3, "Terceirização de Desenvolvimento", 'expense'),
+                ])
+        ranked = suggester.rank(
+            Category(1, "Outsourcing de TI", 'expense'), limit=None)
+        self.assertEqual(ranked[0].account, 3)
+        self.assertEqual(
+            [round(s.score) for s in ranked[:3]], [round(ranked[0].score)] * 3)
+        self.assertFalse(ranked[0].broad)
+        self.assertTrue(ranked[1].broad)
+
     def test_narrow_sales(self):
         "Selling scrap or a used car is not selling goods"
         suggester = Suggester([
