@@ -8,44 +8,50 @@ and the accounts, and turns its suggestions into records.  Each candidate
 is scored from 0 to 100 on
 
 * the similarity of the names, token-based (rapidfuzz) on Portuguese text
-  normalised for case, accents, stop words, plurals and abbreviations
-  ("desp." → despesas, "c/" → com);
+  normalised for case, accents, stop words, plurals, abbreviations
+  ("desp." → despesas, "c/" → com), acronyms ("VR", "PLR"), English terms
+  ("bank fees") and kinds ("Diesel" → combustível) by suggest_text, and
+  for misspelt or cut words (suggest_reading);
 * synonyms: a table of Brazilian accounting terms that name the same thing
   ("Despesas com Pessoal" ↔ "Folha de Pagamento"), which the user extends.
   The phrases of the table found in a name become the token of their group
   and the names are compared again; a word of a group's terms that no
   phrase covers (a keyword) hints at the group, more weakly; broad groups
   ("Família: …") relate specific terms to the broader accounts of simple
-  charts ("Vale-transporte" → "Benefícios a Empregados"), more weakly too;
+  charts ("Vale-transporte" → "Benefícios a Empregados"), more weakly too,
+  the family's head first; phrases that together name a narrower group
+  name it ("INSS" + "Pró-labore"), see suggest_reading;
 * qualifiers (suggest_concepts): a tax, regime, object, direction… of the
   category that the account contradicts, lacks or adds lowers its score,
   so "ICMS ST" does not tie with "ICMS sobre Vendas";
 * evidence: how often the account was used for the category, or for the
   parties of its titles, and the users' accepts, rejections and choices
   for categories of the same name (learned), which close part of the gap
-  to 100; a clear history outranks any synonym guess.  Ties are broken by
-  evidence, then by the code structure (the accounts chosen for the
-  categories of the same group), then by the similarity of the names.
+  to 100; a clear history outranks any guess from the names, a
+  category's only entry any synonym guess.  Ties (the same whole score)
+  are broken by a match closer than a family's, by evidence, then by the
+  code structure (the accounts chosen for the categories of the same
+  group), then by the similarity of the names.
 
-A revenue category is never given an expense account nor the other way
-round: the candidates are filtered on type before they are ranked.  To be
-fast on large charts, only a few candidates per category are scored fully:
-the closest by ratio of the sorted words (rapidfuzz.process.extract), those
-that share its rarest words or synonym groups, and those of its history."""
+A revenue category is never given an expense account, nor an account
+of the balance sheet, nor the other way round: the candidates are
+filtered on type before they are ranked.  To be fast on large charts,
+only a few candidates per category are scored fully: the closest by
+ratio of the sorted words (rapidfuzz.process.extract), those that share
+its rarest words or synonym groups, and those of its history."""
 import csv
 import os
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from .suggest_concepts import Qualifiers
-from .suggest_text import (
-    WEAK_WORDS, drop_weak, normalise, strip_accents, tokens)
+from .suggest_reading import NameReader, is_family
+from .suggest_text import drop_weak, normalise, tokens
 
 __all__ = [
     'Account', 'Category', 'Suggestion', 'Suggester',
     'normalise', 'tokens', 'load_synonyms', 'compatible',
-    'parent_code', 'SYNONYMS_PATH',
+    'parent_code', 'is_family', 'SYNONYMS_PATH',
     ]
 
 SYNONYMS_PATH = os.path.join(
@@ -54,8 +60,13 @@ SYNONYMS_PATH = os.path.join(
 
 def compatible(category_kind, account_kind):
     """Tell whether an account of account_kind ('revenue', 'expense' or
-    'other') may be suggested for a category of category_kind"""
-    if category_kind in {'revenue', 'expense'}:
+    'other') may be suggested for a category of category_kind
+
+    A revenue category takes revenue accounts, an expense one expense
+    accounts and one of another type (a transfer, a loan, a capital
+    contribution) balance sheet accounts: a suggestion never crosses
+    types.  A category of unknown type may take any account."""
+    if category_kind in {'revenue', 'expense', 'other'}:
         return account_kind == category_kind
     return True
 
@@ -111,7 +122,9 @@ class Suggestion:
     (code, value…) tuples: ('name', 92), ('synonym', 97, 'Pessoal'),
     ('qualifier', 'ICMS, ST'), ('qualifier_conflict', 'veículos ≠ imóveis'),
     ('usage', 14), ('party_usage', 3), ('learned', 2), ('rejected', 1);
-    evidence, structure and similarity (of the names) break the ties"""
+    evidence, structure and similarity (of the names) break the ties;
+    clear: the history is clear; broad: the score comes from a family
+    only (weaker evidence at the same whole score)"""
     key: object
     account: object
     score: float
@@ -119,37 +132,11 @@ class Suggestion:
     similarity: float = field(default=0., compare=False)
     evidence: float = field(default=0., compare=False)
     structure: int = field(default=0, compare=False)
+    clear: bool = field(default=False, compare=False)
+    broad: bool = field(default=False, compare=False)
 
 
-class _Text:
-    """The compared forms of a name
-
-    slots: its words and synonym phrases in order, as (groups, word) where
-    groups is {group: strength} or None: a phrase has its groups (with
-    their families) and no word; a word of the terms of some groups (a
-    keyword) has both, weaker; another word has no groups."""
-    __slots__ = ('plain', 'sorted_plain', 'slots', 'groups', 'keys',
-        'sorted_canonical', 'qualifiers')
-
-    def __init__(self, words, slots, group_token):
-        self.qualifiers = Qualifiers(words)
-        self.plain = ' '.join(drop_weak(words))
-        self.sorted_plain = ' '.join(sorted(self.plain.split()))
-        self.slots = slots
-        self.groups = frozenset().union(
-            *(g.keys() for g, _ in slots if g is not None))
-        canonical = []
-        for groups, word in slots:
-            if word is not None:
-                canonical.append(word)
-            if groups is not None:
-                canonical.extend(group_token(g) for g in sorted(groups))
-        canonical = drop_weak(canonical)
-        self.sorted_canonical = ' '.join(sorted(canonical))
-        self.keys = frozenset(self.plain.split()) | frozenset(canonical)
-
-
-class Suggester:
+class Suggester(NameReader):
     """Rank accounts for categories
 
     accounts: the Account candidates, which must all be able to take
@@ -162,13 +149,8 @@ class Suggester:
     name_set_weight = 0.6
     synonym_set_weight = 0.8
     synonym_factor = 0.96
-    keyword_strength = 0.9
-    generic_strength = 0.95
     family_strength = 0.83
-    # a keyword hints at the groups that use it at least this share of the
-    # times the group that uses it most does
-    keyword_share = 0.34
-    keyword_groups = 2
+    family_head_factor = 1.02
     # how much the history closes the gap to 100: count / (count + half)
     usage_weight = 1.
     usage_half = 1
@@ -182,6 +164,9 @@ class Suggester:
     clear_share = 0.6
     clear_count = 2
     clear_floor = 97.
+    # a single entry, when the category has no other, is the company's
+    # own choice: it outranks a synonym guess too, below a longer history
+    single_floor = 96.5
     # each rejection of the account for a category of the same name
     rejected_factor = 0.8
 
@@ -190,10 +175,11 @@ class Suggester:
             synonyms = load_synonyms()
         self._compile_synonyms(synonyms)
         self.accounts = list(accounts)
+        self._compile_vocabulary(a.name for a in self.accounts)
         self._texts = [self._text(a.name) for a in self.accounts]
         self._by_kind = {}
         self._qualifiers = {}
-        for kind in ['revenue', 'expense', 'other']:
+        for kind in ['revenue', 'expense', 'other', None]:
             indexes = [
                 i for i, a in enumerate(self.accounts)
                 if compatible(kind, a.kind)]
@@ -209,86 +195,6 @@ class Suggester:
             self._qualifiers[kind] = set().union(
                 *(self._texts[i].qualifiers.pairs() for i in indexes))
         self._index = {a.id: i for i, a in enumerate(self.accounts)}
-
-    def _compile_synonyms(self, synonyms):
-        synonyms = [(label, terms) for label, terms in synonyms if terms]
-        # the specific groups first: the lowest shared group is the best
-        synonyms.sort(key=lambda g: is_family(g[0]))
-        self._labels = [label for label, _ in synonyms]
-        self._families = {
-            i for i, (label, _) in enumerate(synonyms) if is_family(label)}
-        phrases = {}
-        for group, (_, terms) in enumerate(synonyms):
-            for term in terms:
-                key = tokens(term)
-                if key:
-                    phrases.setdefault(key, set()).add(group)
-        # a phrase of a specific group belongs to the families of its group
-        self._families_of = {}
-        for groups in phrases.values():
-            families = groups & self._families
-            for group in groups - self._families:
-                self._families_of.setdefault(group, set()).update(families)
-        # the words of the terms of specific groups hint at them
-        uses = {}
-        for key, groups in phrases.items():
-            for word in set(key):
-                if len(word) > 2 and word not in WEAK_WORDS:
-                    counts = uses.setdefault(word, {})
-                    for group in groups - self._families:
-                        counts[group] = counts.get(group, 0) + 1
-        self._phrases = {}
-        for key, groups in phrases.items():
-            # a single word that many groups use is weak evidence
-            strength = (self.generic_strength
-                if len(key) == 1
-                and len(uses.get(key[0], ())) > self.keyword_groups
-                else 1.)
-            self._phrases[key] = self._with_families(
-                dict.fromkeys(groups, strength))
-        self._max_phrase = max(map(len, self._phrases), default=0)
-        self._keywords = {}
-        for word, counts in uses.items():
-            if not counts:
-                continue
-            most = max(counts.values())
-            hinted = {g: c / most for g, c in counts.items()
-                if c / most >= self.keyword_share}
-            if len(hinted) <= self.keyword_groups:
-                self._keywords[word] = self._with_families({
-                        g: self.keyword_strength * share
-                        for g, share in hinted.items()})
-
-    def _with_families(self, groups):
-        "Add to {group: strength} the families of the groups"
-        result = dict(groups)
-        for group, strength in groups.items():
-            for family in self._families_of.get(group, ()):
-                result[family] = max(result.get(family, 0), strength)
-        return result
-
-    @staticmethod
-    def _group_token(group):
-        # a word of one private-use character repeated: two groups share no
-        # character, so the similarity of their tokens is nil
-        return chr(0xE000 + group % 6400) * 8
-
-    def _text(self, name):
-        words = tokens(name)
-        slots = []
-        i = 0
-        while i < len(words):
-            for size in range(
-                    min(self._max_phrase, len(words) - i), 0, -1):
-                found = self._phrases.get(words[i:i + size])
-                if found:
-                    slots.append((found, None))
-                    i += size
-                    break
-            else:
-                slots.append((self._keywords.get(words[i]), words[i]))
-                i += 1
-        return _Text(words, slots, self._group_token)
 
     def _similarity(self, a, b, weight=None):
         "Mix the set and sort ratios of the words of a and b"
@@ -337,7 +243,7 @@ class Suggester:
         indexes, plains, canonicals, postings = self._by_kind[kind]
         if not indexes:
             return []
-        text = self._text(category.name or '')
+        text = self._text(category.name or '', components=True)
         candidates = set()
         count = self.candidates_per_scorer
         # token_sort_ratio is the ratio of the sorted words
@@ -374,13 +280,21 @@ class Suggester:
             account = self.accounts[index]
             if account.id in category.excluded:
                 continue
-            suggestion = self._score(category, text, index)
-            if suggestion.score >= min_score:
-                suggestions.append(suggestion)
-        # ties go to the evidence, then the code structure, then the
-        # closer name; the name and id only make the order stable
+            suggestions.append(self._score(category, text, index))
+        # a clear history outranks any guess from the names, even an
+        # account of the same name
+        if any(s.clear for s in suggestions):
+            for suggestion in suggestions:
+                if not suggestion.clear:
+                    suggestion.score = min(
+                        suggestion.score, self.clear_floor - 1)
+        suggestions = [s for s in suggestions if s.score >= min_score]
+        # ties (the same whole score) go to a match closer than a family,
+        # to the evidence, then the code structure, then the closer name;
+        # the name and id only make the order stable
         suggestions.sort(key=lambda s: (
-                -s.score, -s.evidence, -s.structure, -s.similarity,
+                -round(s.score), s.broad, -s.evidence, -s.structure,
+                -s.score, -s.similarity,
                 self._texts[self._index[s.account]].plain, str(s.account)))
         return suggestions[:limit] if limit else suggestions
 
@@ -402,7 +316,7 @@ class Suggester:
         name = self._similarity(text.plain, other.plain)
         reasons = []
         shared = text.groups & other.groups
-        synonym, label, strength = 0., None, 0.
+        synonym, label, strength, group = 0., None, 0., None
         if shared:
             # a keyword is weaker than a phrase, a broad group than a
             # specific one; the best match of a group sets the factor
@@ -414,6 +328,12 @@ class Suggester:
                             else 1.), -g)
                     for g in used.keys() & used_other.keys()),
                 default=(0., None))
+            if group is not None and -group in self._families and (
+                    other.groups &
+                    self._family_heads.get(-group, frozenset())):
+                # the head of a family (its first term: "Salários" of
+                # "Família: pessoal") is the broad account it stands for
+                strength *= self.family_head_factor
             if strength:
                 synonym = self.synonym_factor * strength * self._similarity(
                     mine, theirs, self.synonym_set_weight)
@@ -426,7 +346,11 @@ class Suggester:
             reasons.append(('name', round(name)))
         # a phrase of a specific group on both sides: the table says the
         # concepts are the same
-        same_concept = base == synonym and strength >= 1
+        # (every phrase of the category's: "Contribuição Previdenciária
+        # Pró-labore" is not the same concept as "Pró-labore")
+        same_concept = base == synonym and strength >= 1 and all(
+            groups.keys() & shared for groups, word in text.slots
+            if groups and word is None)
         factor, matches, conflicts = text.qualifiers.compare(
             other.qualifiers, self._qualifiers[_kind(category.kind)],
             same_concept)
@@ -435,15 +359,19 @@ class Suggester:
             reasons.append(('qualifier', ', '.join(matches)))
         if conflicts:
             reasons.append(('qualifier_conflict', ', '.join(conflicts)))
-        score, evidence = self._evidence(category, account, base, reasons)
+        score, evidence, clear = self._evidence(
+            category, account, base, reasons)
         return Suggestion(
             category.key, account.id, round(min(100., score), 1),
             tuple(reasons), name, evidence,
-            self._structure(category, account))
+            self._structure(category, account), clear,
+            group is not None and base == synonym
+            and -group in self._families)
 
     def _evidence(self, category, account, base, reasons):
         """Return the score of base raised or lowered by the history and
-        the users' choices, and the weight of that evidence"""
+        the users' choices, the weight of that evidence and whether the
+        history is clear"""
         usage = category.usage or {}
         used = usage.get(account.id, 0)
         boost = 0.
@@ -461,6 +389,7 @@ class Suggester:
                     learned + self.learned_half))
             reasons.append(('learned', _count(learned)))
         score = base + (100 - base) * boost
+        clear = False
         # a clear history is more than a guess from the names
         for count, counts in [
                 (used, usage),
@@ -471,16 +400,21 @@ class Suggester:
                     and count >= self.clear_share * sum(counts.values())):
                 score = max(score, self.clear_floor
                     + (100 - self.clear_floor) * count / (count + 1))
+                clear = True
+        if used and used == sum(usage.values()):
+            score = max(score, self.single_floor)
         if learned < 0:
             score *= self.rejected_factor ** min(-learned, 5)
             reasons.append(('rejected', _count(-learned)))
+            clear = False
         evidence = used + party_used + learned
-        return score, evidence
+        return score, evidence, clear
 
 
 def _kind(kind):
-    "Return the kind of the candidates of a category of kind"
-    return kind if kind in {'revenue', 'expense'} else 'other'
+    """Return the kind of the candidates of a category of kind: None for
+    any account"""
+    return kind if kind in {'revenue', 'expense', 'other'} else None
 
 
 def _count(weight):
@@ -495,12 +429,6 @@ def parent_code(code):
     if not code or '.' not in code:
         return None
     return code.rsplit('.', 1)[0]
-
-
-def is_family(label):
-    "Tell whether a synonym group is a broad one (a família)"
-    return strip_accents(label or '').lower().startswith(
-        ('familia', 'family'))
 
 
 def describe(reasons, labels=None):

@@ -15,7 +15,7 @@ A value None consumes its words without qualifying: "décimo terceiro" is a
 salary, not a third party."""
 from .suggest_text import tokens
 
-__all__ = ['Qualifiers', 'DIMENSIONS']
+__all__ = ['Qualifiers', 'DIMENSIONS', 'LEXICON_WORDS']
 
 # dimension: {value: [phrases]}; the phrases are normalised like names
 DIMENSIONS = {
@@ -117,6 +117,8 @@ def _lexicon():
 
 
 _LEXICON = _lexicon()
+# the words of the qualifiers, which a misspelling may stand for
+LEXICON_WORDS = frozenset(w for key in _LEXICON for w in key)
 _LONGEST = max(map(len, _LEXICON))
 
 
@@ -131,6 +133,10 @@ class Qualifiers:
     # a tax named by the account of a broad category ("Encargos Sociais" →
     # "INSS") is the usual way of charts, not a narrower concept
     extra_by_dimension = {'tax': 0.98}
+    # the tax is what a tax account is: an account without the category's
+    # tax ("Pró-labore" for "INSS sobre Pró-labore") is another concept,
+    # one without its object or base a broader one ("INSS")
+    missing_by_dimension = {'tax': 0.75}
 
     __slots__ = ('values',)
 
@@ -182,7 +188,8 @@ class Qualifiers:
             elif mine:
                 if not same_concept and (available is None or any(
                         (dimension, v) in available for v in mine)):
-                    factor *= self.missing
+                    factor *= self.missing_by_dimension.get(
+                        dimension, self.missing)
             elif all((dimension, v) in IMPLIED for v in theirs):
                 factor *= self.extra_implied
             else:

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'strip_accents',
-    'tokens', 'normalise', 'drop_weak']
+__all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'KNOWN_WORDS',
+    'strip_accents', 'tokens', 'normalise', 'drop_weak']
 
 STOP_WORDS = frozenset('''
     a o as os ao aos de da do das dos e em no na nos nas num numa com sem
@@ -181,7 +181,189 @@ ABBREVIATIONS.update({(k,): v for k, v in {
         'st': 'substituicao tributaria',
         'difal': 'diferencial aliquota',
         }.items()})
+
+# Acronyms and colloquial words of Brazilian books
+ABBREVIATIONS.update({(k,): v for k, v in {
+        'he': 'horas extras', 'hrs': 'horas', 'mp': 'materia prima',
+        'mps': 'materia prima', 'mod': 'mao obra direta',
+        'moi': 'mao obra indireta', 'mo': 'mao obra',
+        'pcmso': 'exames medicos ocupacionais',
+        'aso': 'exames medicos ocupacionais',
+        'asos': 'exames medicos ocupacionais',
+        'pdd': 'perdas clientes', 'ti': 'informatica',
+        'nf': 'nota fiscal', 'nfe': 'nota fiscal', 'nfs': 'nota fiscal',
+        'mdr': 'taxas cartao', 'epis': 'epi', 'ppra': 'seguranca trabalho',
+        'saas': 'software', 'erp': 'sistema', 'crm': 'sistema',
+        'ads': 'anuncios', 'adwords': 'anuncios',
+        'sedex': 'correios', 'motoboy': 'entregas',
+        'vr': 'vale refeicao', 'va': 'vale alimentacao',
+        'bonificacao': 'bonus', 'gratificacao': 'gratificacoes',
+        'premiacao': 'premios', 'premiacoes': 'premios',
+        }.items()})
+ABBREVIATIONS.update({
+        ('hora', 'extra'): 'horas extras',
+        ('mao', 'de', 'obra', 'direta'): 'mao obra direta',
+        ('bradesco', 'saude'): 'plano saude',
+        ('porto', 'seguro'): 'seguros',
+        ('google', 'ads'): 'anuncios', ('meta', 'ads'): 'anuncios',
+        ('facebook', 'ads'): 'anuncios', ('instagram', 'ads'): 'anuncios',
+        ('mercado', 'pago'): 'adquirente cartao',
+        ('banco', 'do', 'brasil'): 'banco',
+        # the GPS of a tracker is no social security slip (GPS)
+        ('rastreador', 'gps'): 'rastreador',
+        ('rastreadores', 'gps'): 'rastreador',
+        ('rastreamento', 'gps'): 'rastreamento',
+        ('monitoramento', 'gps'): 'monitoramento rastreamento',
+        ('caixa', 'economica'): 'banco',
+        })
+
+# English words of Brazilian books (after the abbreviations, whose English
+# phrases are idioms).  A name all in English is also read right to left,
+# as English puts the qualifier first: "sales returns" is "devoluções de
+# vendas".
+ENGLISH = {
+    'sales': 'vendas', 'sale': 'venda', 'revenue': 'receitas',
+    'revenues': 'receitas', 'income': 'receitas', 'expenses': 'despesas',
+    'expense': 'despesas', 'costs': 'custos', 'cost': 'custos',
+    'returns': 'devolucoes', 'return': 'devolucoes', 'other': 'outras',
+    'others': 'outras', 'misc': 'diversas', 'miscellaneous': 'diversas',
+    'sundry': 'diversas', 'general': 'gerais', 'office': 'escritorio',
+    'supplies': 'material', 'advertising': 'publicidade',
+    'ads': 'anuncios', 'electricity': 'energia eletrica',
+    'power': 'energia', 'water': 'agua', 'phone': 'telefone',
+    'telephone': 'telefone', 'mobile': 'celular',
+    'maintenance': 'manutencao', 'repairs': 'reparos', 'repair': 'reparos',
+    'software': 'software', 'subscriptions': 'assinaturas',
+    'subscription': 'assinaturas', 'licenses': 'licencas',
+    'license': 'licencas', 'meals': 'refeicoes', 'meal': 'refeicao',
+    'overtime': 'horas extras', 'vacation': 'ferias',
+    'vacations': 'ferias', 'severance': 'rescisoes', 'bonus': 'bonus',
+    'bonuses': 'bonus', 'benefits': 'beneficios', 'wages': 'salarios',
+    'depreciation': 'depreciacao', 'amortization': 'amortizacao',
+    'shipping': 'fretes', 'donations': 'doacoes', 'donation': 'doacoes',
+    'fines': 'multas', 'penalties': 'multas', 'cleaning': 'limpeza',
+    'security': 'seguranca', 'consulting': 'consultoria',
+    'auditing': 'auditoria', 'dividends': 'dividendos',
+    'loan': 'emprestimos', 'loans': 'emprestimos',
+    'equipment': 'equipamentos', 'machinery': 'maquinas',
+    'machines': 'maquinas', 'vehicles': 'veiculos', 'vehicle': 'veiculos',
+    'furniture': 'moveis utensilios', 'computers': 'computadores',
+    'discounts': 'descontos', 'discount': 'descontos',
+    'exchange': 'cambial', 'gain': 'ganho', 'gains': 'ganhos',
+    'loss': 'perda', 'losses': 'perdas', 'materials': 'materiais',
+    'packaging': 'embalagens', 'purchases': 'compras',
+    'purchase': 'compras', 'goods': 'mercadorias',
+    'merchandise': 'mercadorias', 'services': 'servicos',
+    'service': 'servicos', 'rental': 'aluguel', 'lease': 'aluguel',
+    'postage': 'correios', 'courier': 'correios', 'hotel': 'hospedagem',
+    'hotels': 'hospedagem', 'lodging': 'hospedagem',
+    'airfare': 'passagens aereas', 'flights': 'passagens aereas',
+    'tolls': 'pedagios', 'parking': 'estacionamento', 'export': 'exportacao',
+    'exports': 'exportacao', 'import': 'importacao',
+    'imports': 'importacao', 'card': 'cartao', 'cards': 'cartao',
+    'banking': 'bancarias', 'bank': 'bancarias', 'internet': 'internet',
+    'marketing': 'marketing', 'events': 'eventos', 'event': 'eventos',
+    'rent': 'aluguel', 'insurance': 'seguros', 'taxes': 'impostos',
+    'tax': 'impostos', 'travel': 'viagens', 'fuel': 'combustivel',
+    'salaries': 'salarios', 'salary': 'salarios', 'freight': 'fretes',
+    'audit': 'auditoria', 'commissions': 'comissoes',
+    'commission': 'comissoes', 'training': 'treinamento',
+    'legal': 'juridicos', 'accounting': 'contabeis', 'interest': 'juros',
+    'fees': 'tarifas', 'fee': 'tarifas', 'payroll': 'folha pagamento',
+    'cloud': 'nuvem', 'hosting': 'hospedagem servidores',
+    'outsourcing': 'terceirizacao', 'tracker': 'rastreador',
+    'tracking': 'rastreamento', 'health': 'saude', 'life': 'vida',
+    'dental': 'odontologico', 'food': 'alimentacao',
+    'transport': 'transporte', 'voucher': 'vale', 'vouchers': 'vale',
+    'profit': 'lucros', 'profits': 'lucros', 'sharing': 'participacao',
+    'capital': 'capital', 'stock': 'estoque', 'inventory': 'estoque',
+    'supplier': 'fornecedores', 'suppliers': 'fornecedores',
+    'customer': 'clientes', 'customers': 'clientes',
+    'employee': 'funcionarios', 'employees': 'funcionarios',
+    'staff': 'pessoal', 'raw': 'bruta', 'gross': 'bruta',
+    'financial': 'financeiras', 'investments': 'aplicacoes',
+    'investment': 'aplicacoes', 'yield': 'rendimentos',
+    'refund': 'reembolso', 'refunds': 'reembolso',
+    'reimbursement': 'reembolso', 'reimbursements': 'reembolso',
+    'bad': 'perdas', 'debts': 'clientes', 'debt': 'clientes',
+    'uniforms': 'uniformes', 'gifts': 'brindes', 'gift': 'brindes',
+    'sponsorship': 'patrocinios', 'telecom': 'telecomunicacoes',
+    'utilities': 'utilidades',
+    }
+ENGLISH_IDIOMS = {
+    ('raw', 'materials'): 'materia prima',
+    ('raw', 'material'): 'materia prima',
+    ('accounting', 'fees'): 'honorarios contabeis',
+    ('legal', 'fees'): 'honorarios advocaticios',
+    ('card', 'fees'): 'taxas cartao', ('card', 'fee'): 'taxas cartao',
+    ('other', 'income'): 'outras receitas',
+    ('interest', 'income'): 'juros recebidos',
+    ('interest', 'expense'): 'juros pagos',
+    ('interest', 'expenses'): 'juros pagos',
+    ('office', 'supplies'): 'material escritorio',
+    ('exchange', 'gain'): 'variacao cambial ativa',
+    ('exchange', 'gains'): 'variacao cambial ativa',
+    ('exchange', 'loss'): 'variacao cambial passiva',
+    ('exchange', 'losses'): 'variacao cambial passiva',
+    ('bad', 'debts'): 'perdas clientes', ('bad', 'debt'): 'perdas clientes',
+    ('payroll', 'taxes'): 'encargos sociais',
+    ('cost', 'of', 'goods', 'sold'): 'custo mercadorias vendidas',
+    ('fixed', 'assets'): 'imobilizado', ('bank', 'fees'): 'tarifas bancarias',
+    ('bank', 'charges'): 'tarifas bancarias',
+    ('banking', 'fees'): 'tarifas bancarias',
+    ('gps', 'tracker'): 'rastreador', ('gps', 'tracking'): 'rastreamento',
+    ('profit', 'sharing'): 'participacao lucros',
+    ('health', 'insurance'): 'plano saude',
+    ('life', 'insurance'): 'seguro vida',
+    ('meal', 'voucher'): 'vale refeicao',
+    ('meal', 'vouchers'): 'vale refeicao',
+    ('food', 'voucher'): 'vale alimentacao',
+    ('food', 'vouchers'): 'vale alimentacao',
+    ('transport', 'voucher'): 'vale transporte',
+    ('transport', 'vouchers'): 'vale transporte',
+    ('web', 'hosting'): 'hospedagem servidores',
+    ('credit', 'card'): 'cartao credito',
+    ('bank', 'fee'): 'tarifas bancarias',
+    ('sales', 'commissions'): 'comissoes vendas',
+    ('sales', 'commission'): 'comissoes vendas',
+    ('sales', 'returns'): 'devolucoes vendas',
+    ('software', 'licenses'): 'licencas software',
+    ('profit', 'distribution'): 'distribuicao lucros',
+    ('capital', 'contribution'): 'aporte capital',
+    }
+ENGLISH_STOP_WORDS = frozenset(
+    'and of the for on to from with by in at'.split())
+
+# Words that name a kind of something (a brand, a fuel, a machine): the
+# name of the kind is added before them unless the name has it already
+HYPERNYMS = {}
+for _hypernym, _words in {
+        'combustivel': 'gasolina etanol diesel gnv arla',
+        'aplicacoes': 'cdb lci lca poupanca cdi',
+        'energia eletrica': 'cemig copel enel celesc coelba cpfl energisa '
+            'equatorial neoenergia eletropaulo',
+        'agua esgoto': 'sabesp copasa cedae sanepar embasa compesa caesb '
+            'corsan',
+        'plano saude': 'unimed amil hapvida sulamerica notredame '
+            'intermedica',
+        'locomocao': 'uber taxi taxis cabify 99pop',
+        'banco': 'itau bradesco santander nubank sicredi sicoob bb btg',
+        'adquirente cartao': 'cielo stone getnet pagseguro sumup pagarme '
+            'rede',
+        'maquina': 'empilhadeira empilhadeiras trator tratores torno '
+            'compressor gerador retroescavadeira guindaste',
+        'veiculo': 'carro carros caminhao caminhoes moto motos van vans '
+            'automovel automoveis caminhonete frota',
+        'publicidade': 'anuncios anuncio outdoor panfletos',
+        'viagens': 'aereas aereos aerea aereo passagem passagens',
+        }.items():
+    for _word in _words.split():
+        HYPERNYMS[_word] = tuple(_hypernym.split())
+# the brand names of meal vouchers stand for the voucher
+ABBREVIATIONS.update({(k,): 'vale' for k in
+        'sodexo alelo ticket flash caju'.split()})
 _MAX_ABBREVIATION = max(map(len, ABBREVIATIONS))
+_MAX_IDIOM = max(map(len, ENGLISH_IDIOMS))
 
 _CODE_PREFIX = re.compile(
     r'^\s*(?:\d+(?:[.\-]\d+)+\.?|\d+\s*[-–—:)])\s*[-–—:)]?\s*(?=\D)')
@@ -238,7 +420,7 @@ def tokens(text):
     text = re.sub(r'(\w)\.(?=\w)', r'\1 ', text)
     for pattern, replacement in _SHORT_FORMS:
         text = pattern.sub(replacement, text)
-    words = _WORD.findall(text)
+    words = _english(_WORD.findall(text))
     expanded = []
     i = 0
     while i < len(words):
@@ -252,12 +434,67 @@ def tokens(text):
         else:
             expanded.append((words[i], words[i] in acronyms))
             i += 1
+    expanded = _with_hypernyms(expanded)
     result = tuple(
         _stem(w) for w, acronym in expanded
         if acronym or w not in STOP_WORDS)
     if not result:
         result = tuple(_stem(w) for w, _ in expanded)
     return result
+
+
+def _english(words):
+    """Return words with the English ones in Portuguese; a name all in
+    English is read right to left"""
+    if not any(w in ENGLISH or w in ENGLISH_STOP_WORDS for w in words):
+        return words
+    result = []
+    i = 0
+    english = True
+    while i < len(words):
+        for size in range(min(_MAX_IDIOM, len(words) - i), 1, -1):
+            idiom = ENGLISH_IDIOMS.get(tuple(words[i:i + size]))
+            if idiom:
+                result.append(idiom.split())
+                i += size
+                break
+        else:
+            word = words[i]
+            if word in ENGLISH_STOP_WORDS:
+                i += 1
+                continue
+            if word in ENGLISH:
+                result.append(ENGLISH[word].split())
+            else:
+                english = english and not word.isalpha()
+                result.append([word])
+            i += 1
+    if english and 'of' not in words:
+        result.reverse()
+    return [w for part in result for w in part]
+
+
+def _with_hypernyms(expanded):
+    """Add before each word that names a kind of something the kind's
+    name, as Portuguese puts the head first: "locação de [máquina]
+    empilhadeira"
+    """
+    present = {_stem(w) for w, _ in expanded}
+    result = []
+    for word, acronym in expanded:
+        hypernym = HYPERNYMS.get(word)
+        if hypernym and not present.issuperset(map(_stem, hypernym)):
+            result.extend((w, False) for w in hypernym)
+            present.update(map(_stem, hypernym))
+        result.append((word, acronym))
+    return result
+
+
+def _known_words():
+    "Return the words that the expansions above produce, normalised"
+    phrases = [*ABBREVIATIONS.values(), *ENGLISH.values(),
+        *ENGLISH_IDIOMS.values(), *(' '.join(h) for h in HYPERNYMS.values())]
+    return frozenset(w for p in phrases for w in tokens(p))
 
 
 def normalise(text):
@@ -268,3 +505,9 @@ def normalise(text):
 def drop_weak(words):
     strong = [w for w in words if w not in WEAK_WORDS]
     return strong if strong else list(words)
+
+
+# the words the engine knows without a synonym table or a chart: a
+# category's word that is none of them nor of the table or the chart may be
+# a misspelling (suggest_reading.NameReader._correct)
+KNOWN_WORDS = _known_words()

@@ -77,6 +77,41 @@ class NormaliseTestCase(unittest.TestCase):
         self.assertEqual(normalise("13º Salário"),
             normalise("Décimo Terceiro Salário"))
 
+    def test_english(self):
+        "A name in English reads as the Portuguese one, in its order"
+        for english, portuguese in [
+                ("Sales returns", "Devoluções de Vendas"),
+                ("Misc expenses", "Despesas Diversas"),
+                ("Raw materials", "Matéria-prima"),
+                ("Accounting fees", "Honorários Contábeis"),
+                ("Other income", "Outras Receitas"),
+                ("Travel expenses", "Despesas de Viagens"),
+                ("Health insurance", "Plano de Saúde"),
+                ]:
+            self.assertEqual(normalise(english), normalise(portuguese))
+        # English words in a Portuguese name keep its order
+        self.assertEqual(
+            normalise("Outsourcing de TI"),
+            normalise("Terceirização de Informática"))
+
+    def test_acronyms_and_kinds(self):
+        "Acronyms expand; a brand or a kind brings the name of its kind"
+        self.assertEqual(normalise("HE"), normalise("Horas Extras"))
+        self.assertEqual(normalise("MOD"), normalise("Mão de obra direta"))
+        self.assertEqual(normalise("MP"), normalise("Matéria-prima"))
+        self.assertIn(tokens("Combustível")[0], tokens("Diesel"))
+        self.assertIn(tokens("Veículos")[0], tokens("Aluguel de carro"))
+        self.assertIn(tokens("Máquina")[0], tokens("Empilhadeira"))
+        self.assertEqual(
+            tokens("Energia Elétrica"), tokens("Energia Elétrica Cemig")[:2])
+        # the GPS of a tracker is no social security slip
+        self.assertEqual(normalise("Rastreador GPS"), normalise("Rastreador"))
+        self.assertEqual(normalise("GPS tracker"), normalise("Rastreador"))
+        self.assertEqual(normalise("GPS"), "gps")
+        # once only
+        self.assertEqual(tokens("Veículos carro").count(
+                tokens("Veículos")[0]), 1)
+
     def test_acronym_is_not_a_stop_word(self):
         "DAS (the Simples Nacional slip) is not the article 'das'"
         self.assertEqual(tokens("DAS"), ('das',))
@@ -186,11 +221,24 @@ class SuggesterTestCase(unittest.TestCase):
                     'revenue', name)
         self.assertBest("Juros", 'expense', "Juros Passivos")
 
-    def test_other_may_get_any_account(self):
+    def test_other_gets_balance_sheet_accounts_only(self):
+        "A category of another type never gets a revenue or expense account"
         self.assertBest(
             "Empréstimos Bancários", 'other',
             "Empréstimos e Financiamentos")
-        self.assertBest("Energia", 'other', "Energia Elétrica")
+        for name in ["Energia", "Juros", "Vendas de Mercadorias",
+                "Adiantamento salarial", "Tarifas Bancárias"]:
+            for suggestion in self.best(name, 'other'):
+                self.assertEqual(
+                    self.suggester.accounts[
+                        self.suggester._index[suggestion.account]].kind,
+                    'other', name)
+        # even when the history says otherwise
+        for suggestion in self.suggester.rank(Category(
+                    'x', "Energia", 'other', usage={4: 9},
+                    party_usage={4: 3}, learned={4: 2}), limit=None):
+            self.assertNotEqual(suggestion.account, 4)
+        # a category of unknown type may get any account
         self.assertBest("Energia", None, "Energia Elétrica")
 
     def test_compatible(self):
@@ -198,7 +246,9 @@ class SuggesterTestCase(unittest.TestCase):
         self.assertFalse(compatible('revenue', 'expense'))
         self.assertFalse(compatible('revenue', 'other'))
         self.assertFalse(compatible('expense', 'revenue'))
-        self.assertTrue(compatible('other', 'revenue'))
+        self.assertFalse(compatible('other', 'revenue'))
+        self.assertFalse(compatible('other', 'expense'))
+        self.assertTrue(compatible('other', 'other'))
         self.assertTrue(compatible(None, 'expense'))
 
     def test_usage_history(self):
@@ -382,6 +432,114 @@ class ConceptsTestCase(unittest.TestCase):
         # one booking is not a clear history
         self.assertBest(
             "Vale Refeição", 'expense', "Vale-Refeição", usage={10: 1})
+
+    def test_single_entry_outweighs_a_synonym(self):
+        "The only entry of a category outranks a synonym guess"
+        ranked = self.assertBest(
+            "Aluguel", 'expense', "Aluguel de Máquinas", usage={8: 1})
+        self.assertIn(('usage', 1), ranked[0].reasons)
+        self.assertBest("Aluguel", 'expense', "Aluguel de Imóveis")
+        # not when the category has other entries
+        ranked = self.ranked("Aluguel", 'expense', usage={8: 1, 7: 1})
+        self.assertLess(ranked[0].score, 96)
+
+    def test_english_and_colloquial_names(self):
+        "English terms, acronyms and brands of Brazilian books"
+        for name, kind, expected in [
+                ("Sales returns", 'expense', "Devoluções de Vendas"),
+                ("Bank fees", 'expense', "Tarifas Bancárias"),
+                ("Banking fees", 'expense', "Tarifas Bancárias"),
+                ("Accounting fees", 'expense', "Honorários Contábeis"),
+                ("Outsourcing", 'expense', "Serviços Terceirizados"),
+                ("Rastreador", 'expense', "Rastreamento de Frota"),
+                ("Bonus", 'expense', "Bônus e Gratificações"),
+                ("PLR", 'expense', "Participação nos Lucros e Resultados"),
+                ("VR", 'expense', "Vale-Refeição"),
+                ("Sodexo Refeição", 'expense', "Vale-Refeição"),
+                ("VT", 'expense', "Vale-Transporte"),
+                ("Locação empilhadeira", 'expense', "Aluguel de Máquinas"),
+                ("Aluguel de carro", 'expense', "Aluguel de Veículos"),
+                ]:
+            self.assertBest(name, kind, expected)
+
+    def test_phrases_that_together_name_a_concept(self):
+        "INSS and Pró-labore together are INSS sobre Pró-labore"
+        self.assertBest(
+            "Contribuição Previdenciária Pró-labore", 'expense',
+            "INSS sobre Pró-labore")
+        # without that account, the tax is what the category is
+        suggester = Suggester(CHART)
+        best, = suggester.rank(Category(
+                1, "Contribuição Previdenciária Pró-labore", 'expense'))
+        self.assertEqual(NAMES[best.account], "INSS")
+        # and a phrase of the narrow concept names its tax
+        suggester = Suggester([
+                Account(1, "INSS sobre a Folha", 'expense'),
+                Account(2, "INSS sobre Cédulas de Presença", 'expense'),
+                Account(3, "Sistemas e Licenças de Uso", 'expense'),
+                Account(4, "FGTS", 'expense'),
+                ])
+        best, = suggester.rank(Category(1, "INSS Sócios", 'expense'))
+        self.assertEqual(best.account, 1)
+
+    def test_family_goes_to_its_head(self):
+        "Reached through a family only, the family's broad account wins"
+        suggester = Suggester([
+                Account(1, "Bolsa Estágio", 'expense'),
+                Account(2, "Horas Extras", 'expense'),
+                Account(3, "Salários e Ordenados", 'expense'),
+                Account(4, "Indenizações e Rescisões Trabalhistas",
+                    'expense'),
+                ])
+        best, = suggester.rank(Category(1, "Bonificações", 'expense'))
+        self.assertEqual(best.account, 3)
+
+    def test_family_match_is_weaker_evidence(self):
+        "At the same score, a family match gives way to a closer one"
+        suggester = Suggester([
+                Account(1, "Infraestrutura de Nuvem", 'expense'),
+                Account(2, "Licenças de Software", 'expense'),
+                Account(3, "Terceirização de Desenvolvimento", 'expense'),
+                ])
+        ranked = suggester.rank(
+            Category(1, "Outsourcing de TI", 'expense'), limit=None)
+        self.assertEqual(ranked[0].account, 3)
+        self.assertEqual(
+            [round(s.score) for s in ranked[:3]], [round(ranked[0].score)] * 3)
+        self.assertFalse(ranked[0].broad)
+        self.assertTrue(ranked[1].broad)
+
+    def test_narrow_sales(self):
+        "Selling scrap or a used car is not selling goods"
+        suggester = Suggester([
+                Account(1, "Vendas de Mercadorias", 'revenue'),
+                Account(2, "Ganho na Alienação de Imobilizado", 'revenue'),
+                Account(3, "Outras Receitas Operacionais", 'revenue'),
+                Account(4, "Venda de Produtos de Fabricação Própria",
+                    'revenue'),
+                ])
+        for name, expected in [
+                ("Venda de veículos", 2), ("Venda de sucata", 3),
+                ("Venda de produtos", 4), ("Revenda de mercadorias", 1)]:
+            best, = suggester.rank(Category(1, name, 'revenue'))
+            self.assertEqual(best.account, expected, name)
+
+    def test_misspelt_and_cut_words(self):
+        "A word the engine does not know is read as the known one it is"
+        for name, expected in [
+                ("Alugel de Maquinas", "Aluguel de Máquinas"),
+                ("Tarifas Bancarais", "Tarifas Bancárias"),
+                ("Honor. Contáb.", "Honorários Contábeis"),
+                ("Audit. Externa", "Auditoria Externa"),
+                ]:
+            best = self.ranked(name, 'expense')[0]
+            self.assertEqual(QUALIFIED_NAMES[best.account], expected, name)
+        # a known word is never corrected, nor a short one
+        juros, = tokens("Juros")
+        self.assertEqual(self.suggester._correct(juros), juros)
+        self.assertEqual(self.suggester._correct('soci'), 'soci')
+        self.assertEqual(
+            self.suggester._correct('manuntencao'), 'manutencao')
 
     def test_learned(self):
         "The users' choices for categories of the same name are evidence"
