@@ -54,7 +54,7 @@ class Invoice(DuplicateMixin, metaclass=PoolMeta):
         if not records:
             return []
         parties = sorted({r.party.id for r in records})
-        dates = sorted({r.invoice_date for r in records})
+        dates = {r.invoice_date for r in records}
         companies = sorted({r.company.id for r in records})
         ids = {r.id for r in records}
         found = []
@@ -62,10 +62,12 @@ class Invoice(DuplicateMixin, metaclass=PoolMeta):
             found.extend(cls.search([
                         ('company', 'in', companies),
                         ('party', 'in', list(sub_parties)),
-                        ('invoice_date', 'in', dates),
+                        ('invoice_date', '>=', min(dates)),
+                        ('invoice_date', '<=', max(dates)),
                         ('state', '!=', 'cancelled'),
                         ], order=[('id', 'ASC')]))
-        return [i for i in found if i.id not in ids]
+        return [i for i in found
+            if i.id not in ids and i.invoice_date in dates]
 
     @classmethod
     def integration_merge_duplicates(cls, pairs):

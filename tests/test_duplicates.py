@@ -66,7 +66,38 @@ class DuplicatesTestCase(OmieEndToEndTestCase):
             self.bind(party, 'party', external_id)
         return party
 
-    def supplier_invoice(self, party, reference, amount, post=True):
+    def set_integration(self, **values):
+        with self.transaction() as transaction:
+            Integration = Pool().get('integration.integration')
+            Integration.write([Integration(self.integration_id)], values)
+            transaction.commit()
+
+    def map_categories(self):
+        "Confirm a mapping of every Omie category to an account of its kind"
+        with self.transaction() as transaction:
+            pool = Pool()
+            Account = pool.get('account.account')
+            Mapping = pool.get('integration.mapping')
+            targets = {kind: Account.search([
+                        ('type.%s' % kind, '=', True),
+                        ('company', '=', self.company_id),
+                        ('closed', '!=', True),
+                        ('childs', '=', None),
+                        ], limit=1)[0] for kind in ['revenue', 'expense']}
+            categories = {c['codigo']: c
+                for c in self.sandbox.dataset.categories}
+            mappings = Mapping.search([
+                    ('integration', '=', self.integration_id)])
+            for mapping in mappings:
+                category = categories.get(mapping.external_code, {})
+                mapping.target = targets['revenue'
+                    if category.get('conta_receita') == 'S' else 'expense']
+                mapping.state = 'confirmed'
+            Mapping.save(mappings)
+            transaction.commit()
+
+    def supplier_invoice(self, party, reference, amount, post=True,
+            date=SANDBOX_TODAY):
         pool = Pool()
         Account = pool.get('account.account')
         Invoice = pool.get('account.invoice')
@@ -79,7 +110,7 @@ class DuplicatesTestCase(OmieEndToEndTestCase):
                 ], limit=1)
         invoice = Invoice(
             company=self.company_id, type='in', party=party,
-            invoice_date=SANDBOX_TODAY, reference=reference)
+            invoice_date=date, reference=reference)
         invoice.on_change_type()
         invoice.on_change_party()
         invoice.lines = [Line(
@@ -283,3 +314,54 @@ class DuplicatesTestCase(OmieEndToEndTestCase):
             # and the pair is proposed
             self.assertIn((manual, created),
                 integration.find_duplicate_pairs())
+
+    def test_import_links_manual_invoice(self):
+        "Set on, a new title links the invoice typed here that repeats it"
+        self.set_integration(
+            filter_entities=['category', 'bank_account', 'party'])
+        self.sync()
+        self.map_categories()
+        store = self.sandbox.store
+        titles = [records.Title.from_omie(
+                store.render_title(row, store.today(), 'A VENCER'),
+                'payable') for row in store.titles['CP']
+            if not row.cancelled]
+        title = next(t for t in titles
+            if t.document_number and t.amount > 0
+            and (t.issue_date or t.due_date).year >= SANDBOX_TODAY.year - 1)
+
+        def prepare():
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Integration = pool.get('integration.integration')
+            party = Binding.records_of(
+                Integration(self.integration_id), 'party',
+                [title.party_omie_id])[str(title.party_omie_id)]
+            invoice = self.supplier_invoice(
+                party, title.document_number, title.amount,
+                date=title.issue_date or title.due_date)
+            return invoice.id
+        invoice_id = self.committed(prepare)
+        self.set_integration(link_manual_invoices=True, filter_entities=[
+                'category', 'bank_account', 'party', 'payable'])
+        self.sync()
+        with self.transaction(readonly=True):
+            pool = Pool()
+            Binding = pool.get('integration.binding')
+            Integration = pool.get('integration.integration')
+            Invoice = pool.get('account.invoice')
+            integration = Integration(self.integration_id)
+            invoice = Binding.records_of(integration, 'payable', [
+                    title.omie_id])[str(title.omie_id)]
+            self.assertEqual(invoice.id, invoice_id)
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(Invoice.search([
+                        ('party', '=', invoice.party.id),
+                        ('total_amount', '=', title.amount),
+                        ('invoice_date', '=', invoice.invoice_date),
+                        ]), [invoice])
+            # other titles were created as usual
+            self.assertGreater(len(Binding.search([
+                            ('integration', '=', self.integration_id),
+                            ('kind', '=', 'payable'),
+                            ])), 1)
