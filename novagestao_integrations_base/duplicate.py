@@ -77,6 +77,13 @@ class DuplicateMixin:
     # the fields whose change may make a record a duplicate
     _integration_duplicate_fields = set()
 
+    @classmethod
+    def integration_duplicate_kind(cls):
+        "Return the name of the kind of records, as users say it"
+        pool = Pool()
+        Model = pool.get('ir.model')
+        return Model.get_name(cls.__name__)
+
     def integration_duplicate_keys(self):
         "Return the set of keys that a duplicate of the record shares"
         return set()
@@ -211,6 +218,10 @@ class Party(DuplicateMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
 
     _integration_duplicate_fields = {'identifiers', 'active'}
+
+    @classmethod
+    def integration_duplicate_kind(cls):
+        return gettext('novagestao_integrations_base.msg_duplicate_kind_party')
 
     @classmethod
     def integration_identifier_types(cls):

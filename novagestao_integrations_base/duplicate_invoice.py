@@ -23,6 +23,11 @@ class Invoice(DuplicateMixin, metaclass=PoolMeta):
     _integration_duplicate_fields = {
         'type', 'party', 'invoice_date', 'reference', 'lines'}
 
+    @classmethod
+    def integration_duplicate_kind(cls):
+        return gettext(
+            'novagestao_integrations_base.msg_duplicate_kind_invoice')
+
     def integration_duplicate_references(self):
         """Return the normalised references that tell the invoice: its
         reference and number (connectors add their document numbers)"""

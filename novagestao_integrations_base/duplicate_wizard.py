@@ -11,7 +11,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .duplicate import external_names
+from .duplicate import DuplicateMixin, external_names
 
 
 class FindDuplicatesStart(ModelView):
@@ -54,9 +54,13 @@ class DuplicatePair(ModelView):
 
     @classmethod
     def get_models(cls):
+        "The models that may have duplicates, by the names users say"
         pool = Pool()
         Binding = pool.get('integration.binding')
-        return Binding.get_models()
+        models = [pool.get(m) for m in Binding._get_models()]
+        return [(None, '')] + [
+            (m.__name__, m.integration_duplicate_kind()) for m in models
+            if issubclass(m, DuplicateMixin)]
 
 
 class FindDuplicates(Wizard):
