@@ -175,6 +175,10 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                     ])}
         wanted = cls._omie_title_filter(integration)
         checker = _TitleChecker(integration, kind, parties, mappings)
+        # the invoices typed here that new titles repeat are linked
+        manual = cls.omie_manual_invoices(integration, [
+                t for t in titles if not t.cancelled
+                and str(t.omie_id) not in bindings], checker)
 
         to_create, to_cancel, to_replace, to_write = [], [], [], []
         to_bind, resolved, errors = [], [], []
@@ -215,6 +219,11 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 if problem:
                     errors.append((title, problem))
                     counts['skipped'] += 1
+                    continue
+                if external_id in manual:
+                    to_bind.append((title, manual[external_id], binding))
+                    resolved.append(external_id)
+                    counts['updated'] += 1
                     continue
                 to_create.append(
                     (title, cls._omie_new_invoice(integration, title,

@@ -35,7 +35,8 @@ class Party(BindingMixin, metaclass=PoolMeta):
         """Create or update the parties of Omie clients and suppliers
 
         Bound parties are updated only when Omie's content changed; an
-        unbound client is linked to the party with the same CNPJ/CPF.  A
+        unbound client is linked to the party typed here with the same
+        CNPJ/CPF when the integration links contacts typed here.  A
         party exported from here and changed in both systems since is a
         conflict, settled by the integration's policy or by a person."""
         pool = Pool()
@@ -47,9 +48,12 @@ class Party(BindingMixin, metaclass=PoolMeta):
             return counts
         bindings = Binding.lookup(
             integration, KIND, [p.omie_id for p in omie_parties])
+        # a party typed here with the CNPJ/CPF of a new client is linked
+        # instead of creating a second one, as the integration says
         by_document = cls._omie_parties_by_document(
             [p.document for p in omie_parties
-                if str(p.omie_id) not in bindings])
+                if str(p.omie_id) not in bindings]
+            ) if integration.link_manual_parties else {}
         # a party already bound to another Omie register is not linked again
         already_bound = Binding.for_records(
             integration, list(by_document.values()))

@@ -699,6 +699,9 @@ DOCS_SCREENSHOTS = {
     'novagestao_integrations_base.menu_webhook_event_form-list':
         'webhook-inbox.png',
     'account_invoice.menu_invoice_in_form-list': 'supplier-invoices.png',
+    # a party and an invoice typed here beside the ones linked to Omie
+    'novagestao_integrations_base.menu_find_duplicates-wizard':
+        'duplicates.png',
     }
 
 

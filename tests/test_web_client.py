@@ -290,7 +290,10 @@ class WebClientTestCase(unittest.TestCase):
             '\n'.join(problems) + '\n(screenshots: %s; trytond log: %s)\n%s'
             % (server.shots, server.trytond_log, tail(server.trytond_log)))
         for entry in server.plan['menus']:
-            self.assertIn(entry['xml_id'] + '-list', walk.screens)
+            # a menu entry opens a list, or a wizard (Find Duplicates)
+            screen = ('-wizard' if entry['action_type'] == 'ir.action.wizard'
+                else '-list')
+            self.assertIn(entry['xml_id'] + screen, walk.screens)
         self.assertEqual(spoken, brazilian)
         self.assertEqual(run_buttons, ['Fechar'])
         if os.environ.get('NOVAGESTAO_DOCS_SCREENSHOTS'):

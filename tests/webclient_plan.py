@@ -93,6 +93,7 @@ def set_up_integration(webhooks, sandbox_url):
         integration.omie_base_url = sandbox_url
     integration.save()
     set_up_channel(integration)
+    set_up_duplicates(integration)
     return integration.webhook_url if webhooks else None
 
 
@@ -105,6 +106,37 @@ def set_up_channel(integration):
         Channel(name="Equipe financeira", kind='email',
             integrations=[integration],
             addresses='financeiro@novagestao.example.com').save()
+
+
+def set_up_duplicates(integration):
+    """A party and a customer invoice typed by hand that repeat ones linked
+    to Omie, so that Find Duplicates lists them"""
+    pool = Pool()
+    Binding = pool.get('integration.binding')
+    Invoice = pool.get('account.invoice')
+    Party = pool.get('party.party')
+    if Party.search([('name', '=', "Digitado à mão Ltda")]):
+        return
+    parties = [b.record for b in Binding.search([
+                ('integration', '=', integration.id),
+                ('record', 'like', 'party.party,%'),
+                ], order=[('id', 'ASC')])]
+    party = next(p for p in parties if p.tax_identifier)
+    Party(name="Digitado à mão Ltda", addresses=[{}], identifiers=[{
+                'type': party.tax_identifier.type,
+                'code': party.tax_identifier.code,
+                }]).save()
+    invoices = [b.record for b in Binding.search([
+                ('integration', '=', integration.id),
+                ('record', 'like', 'account.invoice,%'),
+                ], order=[('id', 'ASC')])]
+    invoice = next(i for i in invoices
+        if i.state == 'posted' and i.reference)
+    with Transaction().set_context(company=invoice.company.id):
+        Invoice.copy([invoice], default={
+                'reference': invoice.reference,
+                'invoice_date': invoice.invoice_date,
+                })
 
 
 def menus(modules, extra):
