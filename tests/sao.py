@@ -699,6 +699,9 @@ DOCS_SCREENSHOTS = {
     'novagestao_integrations_base.menu_webhook_event_form-list':
         'webhook-inbox.png',
     'account_invoice.menu_invoice_in_form-list': 'supplier-invoices.png',
+    # the last books check of the demo with its differences explained
+    'novagestao_integrations_base.menu_books_check_form-form':
+        'books-check.png',
     }
 
 
