@@ -373,7 +373,9 @@ class OmieBooks:
 
     def explain_title(self, item, gap, title, binding, invoice, error,
             settlement_error):
-        name = title.document_number or str(title.omie_id)
+        name = ' '.join(filter(None, [
+                    title.document_number, title.instalment])) or str(
+            title.omie_id)
         if error:
             item.add(gap, gettext(
                     'novagestao_omie.msg_books_title_pending',
