@@ -109,10 +109,12 @@ class OmieBooks:
     statements: {Omie bank account id: the ListarExtrato answer of its
     current month up to today} that the run has read already."""
 
-    def __init__(self, integration, client, statements=None):
+    def __init__(self, integration, client, statements=None, asked=False):
         self.integration = integration
         self.client = client
         self.statements = statements or {}
+        # asked by a user, not after a run
+        self.asked = asked
         self.sync = OmieSync(integration, None, client=client)
 
     def today(self):
@@ -405,6 +407,10 @@ class OmieBooks:
         call, params = OPEN_TITLES[kind]
         params = dict(params, **self.sync.date_and_account_filters(
                 'filtrar_por_emissao_de', 'filtrar_conta_corrente'))
+        if self.asked:
+            # Omie refuses a read repeated within a minute: the check a user
+            # asks for never repeats the one after a run (notes left out)
+            params['exibir_obs'] = 'N'
         result = []
         for page in self.client.iterate_pages(call, **params):
             for raw in page.records:
@@ -440,7 +446,8 @@ class Integration(metaclass=PoolMeta):
         client = self.omie_client(max_retries=0)
         try:
             books = OmieBooks(self, client,
-                statements=source.current_statements if source else None)
+                statements=source.current_statements if source else None,
+                asked=run is None)
             banks, bank_lines = books.bank_differences()
             parties, party_lines = books.party_differences()
         except errors.OmieError as error:

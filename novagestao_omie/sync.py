@@ -54,6 +54,8 @@ PENDING_CONSULT_LIMIT = 20
 # The statements of this many months before the cursor's are read again:
 # Omie accepts movements dated in the past.
 STATEMENT_OVERLAP_MONTHS = 1
+# Runs of webhook events check the books once in this interval at most
+BOOKS_CHECK_INTERVAL = dt.timedelta(minutes=10)
 # The detail of the pending error of a step that Omie failed to answer
 STEP_ERROR = 'step'
 # Omie lists the titles without their note unless asked
@@ -255,9 +257,18 @@ class OmieSync:
         holds, reusing what it read; in a short transaction of its own, as a
         report on the run that never fails it"""
         pool = Pool()
+        Check = pool.get('integration.books.check')
         Integration = pool.get('integration.integration')
         Run = pool.get('integration.sync.run')
         integration_id, run_id = self.integration.id, self.run.id
+        if self.run.trigger == 'webhook' and Check.search([
+                    ('integration', '=', integration_id),
+                    ('checked_at', '>', dt.datetime.now(dt.timezone.utc
+                            ).replace(tzinfo=None) - BOOKS_CHECK_INTERVAL),
+                    ], limit=1):
+            # webhooks may run the sync every minute: their runs check the
+            # books at most once per interval
+            return
 
         def check():
             integration = Integration(integration_id)
