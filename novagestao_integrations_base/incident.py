@@ -30,6 +30,7 @@ CAUSES = [
     ('errors_pending', "Errors pending too long"),
     ('sync_overdue', "Sync overdue"),
     ('conflicts_waiting', "Conflicts waiting"),
+    ('books_differ', "Books differ from the external system"),
     ]
 # the causes a failed run can name (SyncRun.failure_cause)
 FAILURE_CAUSES = [
@@ -269,7 +270,8 @@ class Incident(ModelSQL, ModelView):
         models = [
             'integration.integration', 'integration.sync.run',
             'integration.sync.error', 'integration.webhook.event',
-            'integration.conflict', 'integration.remote.guard']
+            'integration.conflict', 'integration.remote.guard',
+            'integration.books.check']
         return [(None, '')] + [
             (m, Model.get_name(m)) for m in models]
 

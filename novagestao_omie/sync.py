@@ -54,6 +54,8 @@ PENDING_CONSULT_LIMIT = 20
 # The statements of this many months before the cursor's are read again:
 # Omie accepts movements dated in the past.
 STATEMENT_OVERLAP_MONTHS = 1
+# Runs of webhook events check the books once in this interval at most
+BOOKS_CHECK_INTERVAL = dt.timedelta(minutes=10)
 # The detail of the pending error of a step that Omie failed to answer
 STEP_ERROR = 'step'
 # Omie lists the titles without their note unless asked
@@ -126,6 +128,9 @@ class OmieSync:
         self.integration = integration
         self.run = run
         self.client = client or integration.omie_client()
+        # {Omie bank account: ListarExtrato of its month up to today} read
+        # by the statement step, which the books check reuses
+        self.current_statements = {}
         # The locks that the last chunk of each kind asked for, taken at
         # the start of the next chunk of that kind to save it an attempt:
         # they are the strict sequences of the integration's company only.
@@ -241,9 +246,40 @@ class OmieSync:
                     else:
                         self.step_done(step)
                 done += step.weight
+            if not failed:
+                self.check_books()
         finally:
             self.run.set_progress(remote_calls=self.client.calls)
             self.client.close()
+
+    def check_books(self):
+        """Compare the books with Omie once the run has imported what Omie
+        holds, reusing what it read; in a short transaction of its own, as a
+        report on the run that never fails it"""
+        pool = Pool()
+        Check = pool.get('integration.books.check')
+        Integration = pool.get('integration.integration')
+        Run = pool.get('integration.sync.run')
+        integration_id, run_id = self.integration.id, self.run.id
+        if self.run.trigger == 'webhook' and Check.search([
+                    ('integration', '=', integration_id),
+                    ('checked_at', '>', dt.datetime.now(dt.timezone.utc
+                            ).replace(tzinfo=None) - BOOKS_CHECK_INTERVAL),
+                    ], limit=1):
+            # webhooks may run the sync every minute: their runs check the
+            # books at most once per interval
+            return
+
+        def check():
+            integration = Integration(integration_id)
+            with Transaction().set_context(company=integration.company.id):
+                integration.connector_books_check(
+                    run=Run(run_id), source=self)
+        try:
+            in_own_transaction(check)
+        except Exception:
+            logger.warning("books of integration %d not checked",
+                integration_id, exc_info=True)
 
     def step_failed(self, step, error):
         "Record the outage that ended the step as its pending error"
@@ -693,6 +729,8 @@ class OmieSync:
         data.setdefault('nCodCC', account)
         data.setdefault('dPeriodoInicial', omie_date(month))
         data.setdefault('dPeriodoFinal', omie_date(end))
+        if end == today:
+            self.current_statements[account] = data
         self.with_locks(self.import_records, step, [data])
 
 

@@ -6,6 +6,7 @@
 Run by ./setup/demo, which creates the database and starts the sandbox."""
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -14,6 +15,8 @@ from demo_export import export_demo
 
 COMPANY_NAME = "NovaGestão Demo Ltda"
 INTEGRATION_NAME = "Omie (sandbox)"
+CHANNEL_NAME = "Equipe financeira"
+CHANNEL_ADDRESS = 'financeiro@novagestao.example.com'
 
 
 def main():
@@ -27,6 +30,9 @@ def main():
         "(the Omie client's retries, trytond's messages)")
     parser.add_argument('--verbose', action='store_true',
         help="print the log lines too")
+    parser.add_argument('--mailbox', help="the folder where the local SMTP "
+        "server keeps the emails it receives: the notifications queued are "
+        "sent and the emails printed")
     args = parser.parse_args()
     # the log lines go to a file, so that they do not break the report
     logging.basicConfig(
@@ -58,6 +64,8 @@ def main():
     ok = recategorise(args.database, integration_id, mistake) and ok
     ok = export_demo(
         args.database, integration_id, args.sandbox, synchronise) and ok
+    if args.mailbox:
+        ok = notify(args.database, integration_id, args.mailbox) and ok
     return 0 if ok else 1
 
 
@@ -133,9 +141,20 @@ def set_up(database, sandbox_url):
             integration.save()
             if integration.status == 'draft':
                 Integration.enable([integration])
+            set_up_channel(integration)
         transaction.commit()
         print_integration(integration)
         return integration.id
+
+
+def set_up_channel(integration):
+    """The finance team hears of the integration's incidents by email"""
+    from trytond.pool import Pool
+
+    Channel = Pool().get('integration.notification.channel')
+    if not Channel.search([('name', '=', CHANNEL_NAME)]):
+        Channel(name=CHANNEL_NAME, kind='email', integrations=[integration],
+            addresses=CHANNEL_ADDRESS).save()
 
 
 def add_result_accounts(company):
@@ -460,6 +479,81 @@ def change_sandbox(sandbox_url, count, since):
     for entity, omie_id, values in changes:
         sandbox_changes.change(sandbox_url, entity, omie_id, values)
     return len(changes)
+
+
+def notify(database, integration_id, mailbox):
+    """Run the notification tasks the incidents queued, as the queue worker
+    would, and print the emails the local SMTP server received; a run of
+    the demo that finds them sent before prints what was sent
+    Return whether every notification was sent"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    from trytond.worker import run_task
+
+    from novagestao_integrations_base.notification_delivery import QUEUE
+
+    with Transaction().start(database, 0, readonly=True):
+        pool = Pool()
+        Queue = pool.get('ir.queue')
+        Incident = pool.get('integration.incident')
+        tasks = [t.id for t in Queue.search([
+                    ('name', '=', QUEUE),
+                    ('dequeued_at', '=', None),
+                    ], order=[('id', 'ASC')])]
+        incidents = Incident.search([
+                ('integration', '=', integration_id),
+                ('state', '=', 'open'),
+                ])
+        if not incidents:
+            print("\nNo incident open: no email to send.")
+            return True
+        print("\nIncidents open in Integrations › Incidents:")
+        for incident in incidents:
+            print("  %s, since %s: %s" % (incident.cause_string,
+                    incident.since, incident.message.splitlines()[0]))
+    # as the queue worker of a served Tryton runs them
+    for task_id in tasks:
+        run_task(database, task_id)
+    received = sorted(os.listdir(mailbox)) if os.path.isdir(mailbox) else []
+    received = [n for n in received if n.endswith('.eml')]
+    if received:
+        print("\nThe channel \"%s\" sent %d email(s); the local SMTP server "
+            "received:" % (CHANNEL_NAME, len(received)))
+        for name in received:
+            with open(os.path.join(mailbox, name), 'rb') as file:
+                print_email(file.read())
+    with Transaction().start(database, 0, readonly=True):
+        Delivery = Pool().get('integration.notification.delivery')
+        deliveries = Delivery.search([
+                ('incident.integration', '=', integration_id),
+                ('channel.name', '=', CHANNEL_NAME),
+                ], order=[('queued_at', 'DESC'), ('id', 'DESC')])
+        failed = [d for d in deliveries if d.state != 'sent']
+        for delivery in failed:
+            print("  Not sent (%s): %s" % (delivery.error, delivery.subject))
+        if not received and deliveries:
+            delivery = deliveries[0]
+            print("\nThe channel \"%s\" was told of the incidents by an "
+                "earlier run of the demo (Integrations › Configuration › "
+                "Notification Log), the latest:" % CHANNEL_NAME)
+            print("  Subject: %s" % delivery.subject)
+            for line in (delivery.body or '').splitlines():
+                print("  | %s" % line)
+        return not failed
+
+
+def print_email(data):
+    "Print the email as its reader sees it: headers and decoded text"
+    from email import policy
+    from email.parser import BytesParser
+
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    print("  From: %s" % message['From'])
+    print("  To: %s" % message['To'])
+    print("  Subject: %s" % message['Subject'])
+    body = message.get_body(preferencelist=('plain',))
+    for line in (body.get_content() if body else '').rstrip().splitlines():
+        print("  | %s" % line)
 
 
 if __name__ == '__main__':

@@ -702,6 +702,9 @@ DOCS_SCREENSHOTS = {
     # a party and an invoice typed here beside the ones linked to Omie
     'novagestao_integrations_base.menu_find_duplicates-wizard':
         'duplicates.png',
+    # the last books check of the demo with its differences explained
+    'novagestao_integrations_base.menu_books_check_form-form':
+        'books-check.png',
     }
 
 
