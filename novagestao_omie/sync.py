@@ -115,6 +115,11 @@ class Step:
         return getattr(Pool().get(model), method)
 
 
+def record_client_metrics(run, client):
+    "Hand the run the calls, retries, waits and answer times per method"
+    run.add_method_metrics(client.method_stats())
+
+
 def omie_date(value):
     return value.strftime('%d/%m/%Y')
 
@@ -243,6 +248,7 @@ class OmieSync:
                 done += step.weight
         finally:
             self.run.set_progress(remote_calls=self.client.calls)
+            record_client_metrics(self.run, self.client)
             self.client.close()
 
     def step_failed(self, step, error):
@@ -773,4 +779,5 @@ def error_kind(exception):
         }.get(getattr(exception, 'kind', None), 'remote_error')
 
 
-__all__ = ['OmieSync', 'Step', 'errors', 'error_kind']
+__all__ = ['OmieSync', 'Step', 'errors', 'error_kind',
+    'record_client_metrics']

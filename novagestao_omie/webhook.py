@@ -23,7 +23,7 @@ from novagestao_integrations_base.exceptions import WebhookInputError
 
 from .omie import errors, records
 from .settlement import SETTLEMENT_KIND
-from .sync import OmieSync
+from .sync import OmieSync, record_client_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +208,7 @@ class WebhookBatch:
             self.execute(plan)
         finally:
             self.run.set_progress(remote_calls=self.sync.client.calls)
+            record_client_metrics(self.run, self.sync.client)
             self.sync.client.close()
         for event in events:
             if event.id in outcomes:
