@@ -124,6 +124,29 @@ window.__ng = {
         }
         return true;
     },
+    isBoard() {
+        // the active tab is a board (a dashboard)
+        const tab = this.tab();
+        return !!tab && tab instanceof Sao.Tab.Board;
+    },
+    boardDrawn() {
+        // every action of the board shows its view, and every graph its chart
+        return this.boardPending().length === 0;
+    },
+    boardPending() {
+        // the titles of the board's actions not drawn yet
+        const tab = this.tab();
+        const board = tab && tab.board;
+        if (!board || !board.actions.length) return ['(the board)'];
+        return board.actions.filter(action => {
+            const view = action.screen && action.screen.current_view;
+            if (!view || !action.el || !this.visible(action.el[0])) {
+                return true;
+            }
+            return view.view_type === 'graph'
+                && !action.el[0].querySelector('svg');
+        }).map(action => this.text(action.title[0]) || action.name);
+    },
     viewType() {
         const view = this.view();
         return view ? view.view_type : null;
@@ -689,6 +712,8 @@ DOCS_SCREENSHOTS = {
         'integration-export.png',
     'novagestao_integrations_base.menu_sync_run_form-form':
         'sync-run.png',
+    # the graphs of the runs, records, answer times and webhooks
+    'novagestao_integrations_base.menu_dashboard-board': 'dashboard.png',
     'novagestao_integrations_base.menu_mapping_form-list':
         'category-mappings.png',
     # a mapping with its three best candidates
@@ -756,6 +781,18 @@ class Walk:
     def visit(self, entry):
         client = self.client
         client.open_menu(entry['path'])
+        if client.js('__ng.isBoard()'):
+            # a dashboard: its actions draw their graphs and lists
+            try:
+                client.wait('__ng.boardDrawn()', 'the board of %s'
+                    % entry['name'], timeout=60)
+            except Timeout:
+                client.fail('These graphs of %s were not drawn: %s' % (
+                        entry['name'], client.js('__ng.boardPending()')))
+            client.screen_ready(entry['name'], tab=False)
+            self.look(entry, 'board')
+            client.close_tabs()
+            return
         if client.js('__ng.dialogs().length'):
             # the entry opens a wizard
             client.screen_ready(entry['name'], tab=False)

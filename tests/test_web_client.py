@@ -290,7 +290,12 @@ class WebClientTestCase(unittest.TestCase):
             '\n'.join(problems) + '\n(screenshots: %s; trytond log: %s)\n%s'
             % (server.shots, server.trytond_log, tail(server.trytond_log)))
         for entry in server.plan['menus']:
-            self.assertIn(entry['xml_id'] + '-list', walk.screens)
+            self.assertTrue({entry['xml_id'] + '-list',
+                    entry['xml_id'] + '-board'} & set(walk.screens),
+                entry['xml_id'])
+        # the dashboard is a board of graphs, and it opened
+        self.assertIn(
+            'novagestao_integrations_base.menu_dashboard-board', walk.screens)
         self.assertEqual(spoken, brazilian)
         self.assertEqual(run_buttons, ['Fechar'])
         if os.environ.get('NOVAGESTAO_DOCS_SCREENSHOTS'):
