@@ -163,6 +163,7 @@ class OmieClient:
         # (at most LATENCY_SAMPLES a method, a uniform sample beyond)
         self._latencies = {}
         self._latency_seen = {}
+        self._sample_rng = random.Random()
 
     # -- setup -------------------------------------------------------------
 
@@ -422,7 +423,7 @@ class OmieClient:
             if len(samples) < LATENCY_SAMPLES:
                 samples.append(milliseconds)
             else:
-                index = self._rng.randrange(seen)
+                index = self._sample_rng.randrange(seen)
                 if index < LATENCY_SAMPLES:
                     samples[index] = milliseconds
 

@@ -12,12 +12,14 @@ import socket
 import threading
 import time
 import unittest
+from unittest.mock import patch
 from types import SimpleNamespace
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from novagestao_omie.omie import OmieClient, errors, records
+from novagestao_omie.omie import client as client_module
 from novagestao_omie.omie.client import percentile
 from novagestao_omie.omie.endpoints import ENDPOINTS, endpoint_for
 from novagestao_omie.omie.limits import (
@@ -573,6 +575,16 @@ class RetryTest(OmieTestCase):
         self.assertEqual(percentile(samples, 95), 95)
         self.assertEqual(percentile([7.4], 95), 7)
         self.assertIsNone(percentile([], 50))
+
+    def test_latency_samples_are_bounded(self):
+        self.omie.handler = lambda body: (200, {'codigo_cliente_omie': 1}, {})
+        client = self.client()
+        with patch.object(client_module, 'LATENCY_SAMPLES', 3):
+            for number in range(5):
+                client.call('ConsultarCliente', codigo_cliente_omie=number)
+        self.assertEqual(len(client.latencies()['ConsultarCliente']), 3)
+        self.assertEqual(
+            client.method_stats()['ConsultarCliente']['requests'], 5)
 
     def test_exponential_backoff_on_server_errors(self):
         self.omie.script = [HTML_500] * 3
