@@ -114,6 +114,7 @@ window.__ng = {
         // the view of the active tab is on screen, and a list that holds
         // records drew them
         const tab = this.tab();
+        if (this.isBoard()) return this.boardDrawn();
         const view = this.view();
         if (!tab || !view || !view.el || !this.visible(view.el[0])) {
             return false;
@@ -790,7 +791,30 @@ class Walk:
                 client.fail('These graphs of %s were not drawn: %s' % (
                         entry['name'], client.js('__ng.boardPending()')))
             client.screen_ready(entry['name'], tab=False)
+            # the graphs side by side take the width of the side menu:
+            # drawn again without it, from the top
+            # (each chart is held narrow while it measures its place: its
+            # own width would keep its column wider than the half)
+            client.js('(() => { jQuery("#menu").addClass("hidden");'
+                ' for (const svg of document.querySelectorAll(".board svg"))'
+                ' { svg.style.maxWidth = "10px"; }'
+                ' window.dispatchEvent(new Event("resize")); return true;'
+                ' })()')
+            client.js('new Promise(r => setTimeout(() => r(true), 1000))')
+            client.js('(() => { for (const svg of document.querySelectorAll('
+                '".board svg")) { svg.style.maxWidth = ""; } return true;'
+                ' })()')
+            client.wait('__ng.boardDrawn()', 'the board of %s'
+                % entry['name'], timeout=60)
+            client.screen_ready(entry['name'], tab=False)
+            client.js('(() => { document.activeElement'
+                ' && document.activeElement.blur();'
+                ' for (const el of document.querySelectorAll("*")) {'
+                ' if (el.scrollTop) el.scrollTop = 0;'
+                ' if (el.scrollLeft) el.scrollLeft = 0; }'
+                ' window.scrollTo(0, 0); return true; })()')
             self.look(entry, 'board')
+            client.js('jQuery("#menu").removeClass("hidden"), true')
             client.close_tabs()
             return
         if client.js('__ng.dialogs().length'):
