@@ -62,15 +62,17 @@ def local_date(column, timezone):
 
 
 def integration_filter(integration_table, integration):
-    "The condition on the integrations the figures are of"
+    """The condition on the integrations the figures are of: those of the
+    user's companies (the one of the context, if any)"""
     context = Transaction().context
-    if integration is not None:
-        return integration_table.id == integration
+    condition = Literal(True)
     companies = context.get('companies') or (
         [context['company']] if context.get('company') else None)
     if companies:
-        return integration_table.company.in_(list(companies))
-    return Literal(True)
+        condition &= integration_table.company.in_(list(companies))
+    if integration is not None:
+        condition &= integration_table.id == integration
+    return condition
 
 
 def audit_columns():
