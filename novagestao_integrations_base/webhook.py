@@ -15,6 +15,7 @@ import logging
 import math
 import re
 import secrets
+import time
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
@@ -267,6 +268,10 @@ class WebhookEvent(ModelSQL, ModelView):
     topic = fields.Char("Topic", readonly=True, strip=False)
     author = fields.Char("Author", readonly=True)
     received_at = fields.DateTime("Received at", required=True, readonly=True)
+    ack_ms = fields.Integer(
+        "Answered in (ms)", readonly=True,
+        help="The time from the arrival of the delivery to its answer: "
+        "the sender gives up on a slow answer and sends it again.")
     state = fields.Selection([
             ('pending', "Pending"),
             ('processing', "Processing"),
@@ -327,10 +332,11 @@ class WebhookEvent(ModelSQL, ModelView):
     # Receiving
 
     @classmethod
-    def receive(cls, integration, body):
+    def receive(cls, integration, body, arrived=None):
         """Store a delivery of integration; return (HTTP status, answer)
 
-        body is the raw request body.  A malformed delivery is recorded as
+        body is the raw request body; arrived the time.monotonic() of its
+        arrival (now by default), from which the answer time is recorded.  A malformed delivery is recorded as
         rejected; a delivery that is not the integration's raises
         PermissionError."""
         try:
@@ -355,6 +361,10 @@ class WebhookEvent(ModelSQL, ModelView):
             author=described.get('author'),
             payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
             next_attempt=utcnow())
+        # the answer follows the store at once: its time is the delay
+        # until now (the commit is left out)
+        if arrived is not None:
+            event.ack_ms = round((time.monotonic() - arrived) * 1000)
         event.save()
         with Transaction().set_context(queue_name='integration'):
             cls.__queue__.process([event])

@@ -30,7 +30,7 @@ from .export_payloads import (
 from .omie import errors, records
 from .party_export import KIND as PARTY_KIND
 from .party_export import NotSent, PartyExport, stamp
-from .sync import error_kind
+from .sync import error_kind, record_client_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ class OmieExport(CategoryExport, PartyExport):
         finally:
             self.run.set_progress(remote_calls=(
                     self.run.remote_calls or 0) + self.client.calls)
+            record_client_metrics(self.run, self.client)
             self.client.close()
 
     def each(self, entity, items, send):

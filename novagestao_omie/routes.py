@@ -10,6 +10,7 @@ token or the App Key is not an integration's.  Every answer is JSON."""
 import json
 import logging
 import re
+import time
 
 from werkzeug.wrappers import Response
 
@@ -59,6 +60,7 @@ def answer(status, data):
 @app.route('/<database_name>/%s/<token>' % ROUTE, methods={'POST'})
 @allow_null_origin
 def webhook(request, database_name, token):
+    arrived = time.monotonic()
     # The body is read here, raw, and never through request.data or
     # parsed_data: trytond's JSON request would decode it leniently, and on
     # any error with_pool asks it for an RPC method and answers an HTML 400
@@ -69,15 +71,15 @@ def webhook(request, database_name, token):
         body = request.stream.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
             body = None
-    return _receive(request, database_name, token, body)
+    return _receive(request, database_name, token, body, arrived)
 
 
 @with_pool
-def _receive(request, pool, token, body):
+def _receive(request, pool, token, body, arrived=None):
     try:
         for attempt in range(3):
             try:
-                return _store(request, pool, token, body)
+                return _store(request, pool, token, body, arrived)
             except (backend.DatabaseIntegrityError, SQLConstraintError):
                 # The same delivery is being stored by a concurrent
                 # request: the next attempt finds it and acknowledges a
@@ -94,10 +96,10 @@ def _receive(request, pool, token, body):
 
 
 @with_transaction(context={'_skip_warnings': True})
-def _store(request, pool, token, body):
+def _store(request, pool, token, body, arrived=None):
     Configuration = pool.get('ir.configuration')
     with Transaction().set_context(language=Configuration.get_language()):
-        return _answer(request, pool, token, body)
+        return _answer(request, pool, token, body, arrived)
 
 
 def check_envelope(request, body):
@@ -119,7 +121,7 @@ def check_envelope(request, body):
                 charset=safe_text(charset, 100)), status=415)
 
 
-def _answer(request, pool, token, body):
+def _answer(request, pool, token, body, arrived=None):
     Event = pool.get('integration.webhook.event')
     Integration = pool.get('integration.integration')
     integration = Integration.by_webhook_token(token)
@@ -132,7 +134,7 @@ def _answer(request, pool, token, body):
         return answer(exception.status, {
                 'status': 'rejected', 'error': exception.message})
     try:
-        status, data = Event.receive(integration, body)
+        status, data = Event.receive(integration, body, arrived)
     except PermissionError:
         logger.info(
             "webhook for integration %d refused: another App Key",

@@ -117,6 +117,11 @@ class Step:
         return getattr(Pool().get(model), method)
 
 
+def record_client_metrics(run, client):
+    "Hand the run the calls, retries, waits and answer times per method"
+    run.add_method_metrics(client.method_stats())
+
+
 def omie_date(value):
     return value.strftime('%d/%m/%Y')
 
@@ -250,6 +255,7 @@ class OmieSync:
                 self.check_books()
         finally:
             self.run.set_progress(remote_calls=self.client.calls)
+            record_client_metrics(self.run, self.client)
             self.client.close()
 
     def check_books(self):
@@ -811,4 +817,5 @@ def error_kind(exception):
         }.get(getattr(exception, 'kind', None), 'remote_error')
 
 
-__all__ = ['OmieSync', 'Step', 'errors', 'error_kind']
+__all__ = ['OmieSync', 'Step', 'errors', 'error_kind',
+    'record_client_metrics']

@@ -24,7 +24,7 @@ from novagestao_integrations_base.integration import utcnow
 
 from .omie import errors, records
 from .settlement import SETTLEMENT_KIND
-from .sync import OmieSync
+from .sync import OmieSync, record_client_metrics
 from .webhook_bulk import BulkReader
 
 logger = logging.getLogger(__name__)
@@ -219,6 +219,7 @@ class WebhookBatch:
             self.execute(plan)
         finally:
             self.run.set_progress(remote_calls=self.sync.client.calls)
+            record_client_metrics(self.run, self.sync.client)
             self.sync.client.close()
         for event in events:
             if event.id in outcomes:

@@ -114,6 +114,7 @@ window.__ng = {
         // the view of the active tab is on screen, and a list that holds
         // records drew them
         const tab = this.tab();
+        if (this.isBoard()) return this.boardDrawn();
         const view = this.view();
         if (!tab || !view || !view.el || !this.visible(view.el[0])) {
             return false;
@@ -123,6 +124,29 @@ window.__ng = {
                 || view.el[0].querySelectorAll('tbody > tr').length > 0;
         }
         return true;
+    },
+    isBoard() {
+        // the active tab is a board (a dashboard)
+        const tab = this.tab();
+        return !!tab && tab instanceof Sao.Tab.Board;
+    },
+    boardDrawn() {
+        // every action of the board shows its view, and every graph its chart
+        return this.boardPending().length === 0;
+    },
+    boardPending() {
+        // the titles of the board's actions not drawn yet
+        const tab = this.tab();
+        const board = tab && tab.board;
+        if (!board || !board.actions.length) return ['(the board)'];
+        return board.actions.filter(action => {
+            const view = action.screen && action.screen.current_view;
+            if (!view || !action.el || !this.visible(action.el[0])) {
+                return true;
+            }
+            return view.view_type === 'graph'
+                && !action.el[0].querySelector('svg');
+        }).map(action => this.text(action.title[0]) || action.name);
     },
     viewType() {
         const view = this.view();
@@ -689,6 +713,8 @@ DOCS_SCREENSHOTS = {
         'integration-export.png',
     'novagestao_integrations_base.menu_sync_run_form-form':
         'sync-run.png',
+    # the graphs of the runs, records, answer times and webhooks
+    'novagestao_integrations_base.menu_dashboard-board': 'dashboard.png',
     'novagestao_integrations_base.menu_mapping_form-list':
         'category-mappings.png',
     # a mapping with its three best candidates
@@ -762,6 +788,41 @@ class Walk:
     def visit(self, entry):
         client = self.client
         client.open_menu(entry['path'])
+        if client.js('__ng.isBoard()'):
+            # a dashboard: its actions draw their graphs and lists
+            try:
+                client.wait('__ng.boardDrawn()', 'the board of %s'
+                    % entry['name'], timeout=60)
+            except Timeout:
+                client.fail('These graphs of %s were not drawn: %s' % (
+                        entry['name'], client.js('__ng.boardPending()')))
+            client.screen_ready(entry['name'], tab=False)
+            # the graphs side by side take the width of the side menu:
+            # drawn again without it, from the top
+            # (each chart is held narrow while it measures its place: its
+            # own width would keep its column wider than the half)
+            client.js('(() => { jQuery("#menu").addClass("hidden");'
+                ' for (const svg of document.querySelectorAll(".board svg"))'
+                ' { svg.style.maxWidth = "10px"; }'
+                ' window.dispatchEvent(new Event("resize")); return true;'
+                ' })()')
+            client.js('new Promise(r => setTimeout(() => r(true), 1000))')
+            client.js('(() => { for (const svg of document.querySelectorAll('
+                '".board svg")) { svg.style.maxWidth = ""; } return true;'
+                ' })()')
+            client.wait('__ng.boardDrawn()', 'the board of %s'
+                % entry['name'], timeout=60)
+            client.screen_ready(entry['name'], tab=False)
+            client.js('(() => { document.activeElement'
+                ' && document.activeElement.blur();'
+                ' for (const el of document.querySelectorAll("*")) {'
+                ' if (el.scrollTop) el.scrollTop = 0;'
+                ' if (el.scrollLeft) el.scrollLeft = 0; }'
+                ' window.scrollTo(0, 0); return true; })()')
+            self.look(entry, 'board')
+            client.js('jQuery("#menu").removeClass("hidden"), true')
+            client.close_tabs()
+            return
         if client.js('__ng.dialogs().length'):
             # the entry opens a wizard
             client.screen_ready(entry['name'], tab=False)

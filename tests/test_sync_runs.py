@@ -248,6 +248,24 @@ class SyncRunsTestCase(OmieEndToEndTestCase):
         self.assertEqual(self.step_errors(), [('payable', 'remote_error')])
         self.assertIsNone(self.cursor('payable'))
         self.assertIsNotNone(self.cursor('receivable'))
+        # the run keeps its remote calls per method: the five refusals of
+        # the payables (four retries, each after a wait) and the answer
+        # times of the others
+        with self.transaction(readonly=True):
+            Integration = Pool().get('integration.integration')
+            run = Integration(self.integration_id).runs[0]
+            methods = {m.method: (m.calls, m.retries, m.waited, m.p50_ms,
+                    m.p95_ms) for m in run.methods}
+            self.assertEqual(
+                sum(m[0] for m in methods.values()), run.remote_calls)
+        calls, retries, waited, _, _ = methods['ListarContasPagar']
+        self.assertEqual((calls, retries), (5, 4))
+        self.assertGreater(waited, 0)
+        calls, retries, waited, p50, p95 = methods['ListarClientes']
+        self.assertGreaterEqual(calls, 1)
+        self.assertEqual((retries, waited), (0, 0))
+        self.assertIsNotNone(p50)
+        self.assertLessEqual(p50, p95)
 
         state, summary, errors = self.sync()
         self.assertGreater(summary['payable']['created'], 0)

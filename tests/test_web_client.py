@@ -290,10 +290,15 @@ class WebClientTestCase(unittest.TestCase):
             '\n'.join(problems) + '\n(screenshots: %s; trytond log: %s)\n%s'
             % (server.shots, server.trytond_log, tail(server.trytond_log)))
         for entry in server.plan['menus']:
-            # a menu entry opens a list, or a wizard (Find Duplicates)
-            screen = ('-wizard' if entry['action_type'] == 'ir.action.wizard'
-                else '-list')
-            self.assertIn(entry['xml_id'] + screen, walk.screens)
+            # a menu entry opens a list, a board (Dashboard) or a wizard
+            # (Find Duplicates)
+            screens = ({entry['xml_id'] + '-wizard'}
+                if entry['action_type'] == 'ir.action.wizard'
+                else {entry['xml_id'] + '-list', entry['xml_id'] + '-board'})
+            self.assertTrue(screens & set(walk.screens), entry['xml_id'])
+        # the dashboard is a board of graphs, and it opened
+        self.assertIn(
+            'novagestao_integrations_base.menu_dashboard-board', walk.screens)
         self.assertEqual(spoken, brazilian)
         self.assertEqual(run_buttons, ['Fechar'])
         if os.environ.get('NOVAGESTAO_DOCS_SCREENSHOTS'):

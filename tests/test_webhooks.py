@@ -222,6 +222,22 @@ class WebhookTestCase(WebhookCase):
         self.assertEqual(second.status_code, 200)
         self.assertEqual(second.get_json(), {'status': 'duplicate'})
         self.assertEqual(len(self.events()), 1)
+        # the time from its arrival to its answer is recorded, and the
+        # dashboard's day counts it
+        with self.transaction(readonly=True) as transaction:
+            pool = Pool()
+            Event = pool.get('integration.webhook.event')
+            Report = pool.get('integration.report.webhook')
+            event, = Event.search([
+                    ('integration', '=', self.integration_id)])
+            self.assertIsInstance(event.ack_ms, int)
+            self.assertTrue(0 <= event.ack_ms < 7000, event.ack_ms)
+            with transaction.set_context(
+                    dashboard_integration=self.integration_id):
+                day, = Report.search([])
+                self.assertEqual((day.received, day.waiting, day.ack_count),
+                    (1, 1, 1))
+                self.assertEqual(day.ack_ms, event.ack_ms)
 
     def test_unknown_topic_and_filtered_entity_are_ignored(self):
         self.post(self.message('VendaProduto.Incluida', {'id': 1}))

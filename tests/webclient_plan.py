@@ -9,6 +9,7 @@ Run in its own process with the database's configuration:
     python tests/webclient_plan.py --config trytond.conf --database demo \
         --plan plan.json"""
 import argparse
+import datetime as dt
 import json
 import re
 import sys
@@ -94,7 +95,75 @@ def set_up_integration(webhooks, sandbox_url):
     integration.save()
     set_up_channel(integration)
     set_up_duplicates(integration)
+    set_up_history(integration)
     return integration.webhook_url if webhooks else None
+
+
+# The remote methods of the demo's history: (method, calls a run, median ms)
+HISTORY_METHODS = [
+    ('ListarClientes', 2, 210), ('ListarContasPagar', 3, 340),
+    ('ListarContasReceber', 3, 320), ('ListarMovimentos', 2, 450),
+    ]
+
+
+def set_up_history(integration, days=13):
+    """Two weeks of scheduled runs before the demo's own, with their
+    counters, remote methods and webhook deliveries, so that the dashboard's
+    graphs show days (the demo's runs are all of today)"""
+    pool = Pool()
+    Counter = pool.get('integration.sync.run.counter')
+    Event = pool.get('integration.webhook.event')
+    Method = pool.get('integration.sync.run.method')
+    Run = pool.get('integration.sync.run')
+    if Run.search([('trigger', '=', 'scheduled')], limit=1):
+        return
+    first = min(r.start for r in Run.search([]))
+    entities = ['party', 'payable', 'receivable', 'settlement']
+    events = []
+    for day in range(days, 0, -1):
+        for slot in range(4):
+            start = first - dt.timedelta(days=day, hours=6 * slot)
+            seed = day * 4 + slot
+            state = ('failed' if seed % 11 == 0
+                else 'partial' if seed % 7 == 0 else 'done')
+            run = Run(integration=integration, trigger='scheduled',
+                start=start, end=start + dt.timedelta(seconds=40 + seed),
+                state=state, progress=1)
+            if state == 'failed':
+                run.message = "O Omie não respondeu a tempo."
+            run.save()
+            if state != 'failed':
+                Counter.create([{
+                            'run': run.id, 'entity': entity,
+                            'created': (seed * (i + 3)) % 9,
+                            'updated': (seed + i) % 5,
+                            'unchanged': 20 + i,
+                            'failed': 1 if state == 'partial' and i == 1
+                            else 0,
+                            } for i, entity in enumerate(entities)])
+            Method.create([{
+                        'run': run.id, 'method': method,
+                        'calls': calls + (1 if state == 'failed' else 0),
+                        'retries': 1 if state == 'failed' else 0,
+                        'waited': 2.5 if state == 'failed' else 0,
+                        'p50_ms': median + (seed * 13) % 90,
+                        'p95_ms': median * 3 + (seed * 37) % 400,
+                        } for method, calls, median in HISTORY_METHODS])
+            run.store_totals()
+            run.save()
+        for number in range(day % 5 + 1):
+            events.append({
+                    'integration': integration.id,
+                    'message_id': 'history-%d-%d' % (day, number),
+                    'topic': 'ClienteFornecedor.Alterado',
+                    'received_at': first - dt.timedelta(
+                        days=day, minutes=number * 37),
+                    'processed_at': first - dt.timedelta(
+                        days=day, minutes=number * 37 - 1),
+                    'state': 'done', 'attempts': 1,
+                    'ack_ms': 18 + (day * 7 + number * 5) % 40,
+                    })
+    Event.create(events)
 
 
 def set_up_channel(integration):

@@ -32,6 +32,8 @@ DEFAULT_BASE_URL = 'https://app.omie.com.br'
 USER_AGENT = 'novagestao-omie/8.0 (+https://www.tryton.org)'
 MASK = '********'
 # Characters users paste along with credentials that str.strip() keeps.
+# The answer times kept per method, for its percentiles
+LATENCY_SAMPLES = 10000
 _INVISIBLE = '\u200b\u200c\u200d\u2060\ufeff'
 
 _logger = logging.getLogger(__name__)
@@ -61,6 +63,15 @@ class _Secret:
 
     def __reduce__(self):
         raise TypeError('The Omie App Secret cannot be pickled')
+
+
+def percentile(samples, rank):
+    """The rank-th percentile (nearest rank) of the sorted samples, rounded
+    to the millisecond; None without samples"""
+    if not samples:
+        return None
+    index = max(0, -(-rank * len(samples) // 100) - 1)
+    return round(samples[min(index, len(samples) - 1)])
 
 
 def _clean_credential(value):
@@ -147,7 +158,12 @@ class OmieClient:
         self._lock = threading.Lock()
         self.calls = 0
         self._stats = {'requests': 0, 'retries': 0, 'cache_hits': 0,
-            'errors': 0, 'by_call': {}}
+            'errors': 0, 'waited': 0.0, 'by_call': {}}
+        # {call: [milliseconds]}: how long Omie took to answer each request
+        # (at most LATENCY_SAMPLES a method, a uniform sample beyond)
+        self._latencies = {}
+        self._latency_seen = {}
+        self._sample_rng = random.Random()
 
     # -- setup -------------------------------------------------------------
 
@@ -269,6 +285,30 @@ class OmieClient:
         stats['throttled_seconds'] = self._limiter.waited
         return stats
 
+    def latencies(self):
+        "{call: [milliseconds]}: the answer times of the requests sent"
+        with self._lock:
+            return {call: list(samples)
+                for call, samples in self._latencies.items()}
+
+    def method_stats(self):
+        """{call: {requests, retries, waited, p50_ms, p95_ms}} of the
+        methods called: waited is the seconds slept before retrying (Omie's
+        "wait N seconds" or the backoff after its errors)"""
+        stats = self.stats['by_call']
+        latencies = self.latencies()
+        result = {}
+        for call, counts in stats.items():
+            samples = sorted(latencies.get(call, []))
+            result[call] = {
+                'requests': counts['requests'],
+                'retries': counts['retries'],
+                'waited': counts['waited'],
+                'p50_ms': percentile(samples, 50),
+                'p95_ms': percentile(samples, 95),
+                }
+        return result
+
     def circuit_state(self, call):
         "'closed', 'open' or 'half-open' for the method named call"
         return self._breaker.state(call)
@@ -369,10 +409,23 @@ class OmieClient:
             self._stats[what] += amount
             per_call = self._stats['by_call'].setdefault(call, {
                     'requests': 0, 'retries': 0, 'cache_hits': 0,
-                    'errors': 0})
+                    'errors': 0, 'waited': 0.0})
             per_call[what] += amount
             if what == 'requests':
                 self.calls += amount
+
+    def _sample_latency(self, call, milliseconds):
+        "Keep the answer time of a request of call (reservoir sampling)"
+        with self._lock:
+            samples = self._latencies.setdefault(call, [])
+            seen = self._latency_seen[call] = (
+                self._latency_seen.get(call, 0) + 1)
+            if len(samples) < LATENCY_SAMPLES:
+                samples.append(milliseconds)
+            else:
+                index = self._sample_rng.randrange(seen)
+                if index < LATENCY_SAMPLES:
+                    samples[index] = milliseconds
 
     def _request(self, endpoint, call, params, use_cache=True):
         "Send with cache, limits, breaker and fault-aware retries"
@@ -423,6 +476,7 @@ class OmieClient:
                     raise
                 attempt += 1
                 self._count(call, 'retries')
+                self._count(call, 'waited', wait)
                 self.logger.warning('%s (%s); retry %d of %d in %.1f s',
                     error.message, type(error).__name__, attempt,
                     self.max_retries, wait)
@@ -498,9 +552,11 @@ class OmieClient:
         except requests.exceptions.RequestException as exc:
             raise self._connection_error(call, exc, not_executed=False)
         self._count(call, 'requests')
+        elapsed = self._clock() - started
+        self._sample_latency(call, elapsed * 1000)
         self.logger.debug('%s %s %s -> HTTP %s in %.3f s', call,
             endpoint.path, self._page_label(params), response.status_code,
-            self._clock() - started)
+            elapsed)
         data = self._parse(response, call)
         return response.content, data
 

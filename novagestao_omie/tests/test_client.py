@@ -12,12 +12,15 @@ import socket
 import threading
 import time
 import unittest
+from unittest.mock import patch
 from types import SimpleNamespace
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from novagestao_omie.omie import OmieClient, errors, records
+from novagestao_omie.omie import client as client_module
+from novagestao_omie.omie.client import percentile
 from novagestao_omie.omie.endpoints import ENDPOINTS, endpoint_for
 from novagestao_omie.omie.limits import (
     CircuitBreaker, MemoryGuardStore, RateLimiter, ReadCache)
@@ -558,6 +561,30 @@ class RetryTest(OmieTestCase):
         self.assertEqual(self.time.sleeps, [58])
         self.assertEqual(client.calls, 2)
         self.assertEqual(client.stats['retries'], 1)
+        # what a run records of the method: both answers timed, the wait
+        # Omie imposed
+        self.assertEqual(len(client.latencies()['ConsultarCliente']), 2)
+        stats = client.method_stats()['ConsultarCliente']
+        self.assertEqual((stats['requests'], stats['retries'],
+                stats['waited']), (2, 1, 58))
+        self.assertIsNotNone(stats['p95_ms'])
+
+    def test_percentiles_nearest_rank(self):
+        samples = list(range(1, 101))
+        self.assertEqual(percentile(samples, 50), 50)
+        self.assertEqual(percentile(samples, 95), 95)
+        self.assertEqual(percentile([7.4], 95), 7)
+        self.assertIsNone(percentile([], 50))
+
+    def test_latency_samples_are_bounded(self):
+        self.omie.handler = lambda body: (200, {'codigo_cliente_omie': 1}, {})
+        client = self.client()
+        with patch.object(client_module, 'LATENCY_SAMPLES', 3):
+            for number in range(5):
+                client.call('ConsultarCliente', codigo_cliente_omie=number)
+        self.assertEqual(len(client.latencies()['ConsultarCliente']), 3)
+        self.assertEqual(
+            client.method_stats()['ConsultarCliente']['requests'], 5)
 
     def test_exponential_backoff_on_server_errors(self):
         self.omie.script = [HTML_500] * 3
@@ -947,7 +974,8 @@ class CacheTest(OmieTestCase):
         self.assertEqual(client.calls, 1)
         self.assertEqual(client.stats['cache_hits'], 1)
         self.assertEqual(client.stats['by_call']['ConsultarCliente'],
-            {'requests': 1, 'retries': 0, 'cache_hits': 1, 'errors': 0})
+            {'requests': 1, 'retries': 0, 'cache_hits': 1, 'errors': 0,
+                'waited': 0.0})
 
         client.call('ConsultarCliente', codigo_cliente_omie=2)
         self.assertEqual(client.calls, 2)
