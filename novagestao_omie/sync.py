@@ -54,6 +54,10 @@ PENDING_CONSULT_LIMIT = 20
 # The statements of this many months before the cursor's are read again:
 # Omie accepts movements dated in the past.
 STATEMENT_OVERLAP_MONTHS = 1
+# Omie refuses the same read again within a minute (its redundant-call
+# rule): the statement months read by a step that ended less than this ago
+# are not read again, unless a pending movement of theirs may import now.
+REDUNDANT_WINDOW = dt.timedelta(seconds=60)
 # The detail of the pending error of a step that Omie failed to answer
 STEP_ERROR = 'step'
 # Omie lists the titles without their note unless asked
@@ -666,22 +670,60 @@ class OmieSync:
                     dt.date.fromisoformat(cursor[:10]),
                     STATEMENT_OVERLAP_MONTHS))
         wanted = {a: set(month_starts(start, today)) for a in accounts}
+        read_lately = self.statements_read_lately(step, accounts)
+        retry = set()
         released, other = self.releasable(
             Error.pending(self.integration, step.entity))
         for error in released + other:
             month, account = pending_statement_month(error)
             if account in wanted and month and month <= today:
                 wanted[account].add(month)
+        for error in released:
+            month, account = pending_statement_month(error)
+            retry.add((account, month))
         periods = [(a, m) for a in accounts for m in sorted(wanted[a])]
+        skipped = [p for p in periods
+            if p in read_lately and p not in retry]
+        periods = [p for p in periods if p not in skipped]
         for index, (account, month) in enumerate(periods, 1):
             self.import_statement_month(step, account, month, today)
             self.run.set_progress(
                 start_progress + share * 100 * index / len(periods),
                 remote_calls=self.client.calls)
             self.commit()
-        Cursor.set(self.integration, step.entity, today.isoformat())
-        self.commit()
+        if not skipped:
+            # when months were left for later, the cursor keeps the time
+            # and the date of the step that read them
+            Cursor.set(self.integration, step.entity, today.isoformat())
+            self.commit()
 
+    def statements_read_lately(self, step, accounts):
+        """The (bank account, month) that the last statement step read less
+        than REDUNDANT_WINDOW ago: Omie would refuse to read them again yet
+
+        The step that ended then read every month from the one before its
+        cursor's to its end, of the accounts bound before it ended."""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Cursor = pool.get('integration.cursor')
+        cursors = Cursor.search([
+                ('integration', '=', self.integration.id),
+                ('entity', '=', step.entity),
+                ], limit=1)
+        if not cursors or not cursors[0].value or not cursors[0].updated:
+            return set()
+        cursor, = cursors
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if now - cursor.updated >= REDUNDANT_WINDOW:
+            return set()
+        end = dt.date.fromisoformat(cursor.value[:10])
+        months = list(month_starts(
+                months_before(end, STATEMENT_OVERLAP_MONTHS), end))
+        bound = Binding.lookup(self.integration, 'bank_account', accounts)
+        return {(int(external_id), month)
+            for external_id, binding in bound.items()
+            if binding.create_date and binding.create_date <= cursor.updated
+            for month in months}
 
     def import_statement_month(self, step, account, month, today):
         "Import Omie's statement of the bank account for the month"
