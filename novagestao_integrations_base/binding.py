@@ -49,6 +49,11 @@ class Binding(ModelSQL, ModelView):
         "External Content Hash", readonly=True,
         help="What the external record held of the exported fields when "
         "both systems last agreed.")
+    material_hash = fields.Char(
+        "Accounting Hash", readonly=True,
+        help="What the accounting of the local record was made of when it "
+        "was last imported: a change of the external record that leaves it "
+        "the same changes no accounting.")
     last_synced = fields.DateTime("Last Synced", readonly=True)
     record_name = fields.Function(
         fields.Char("Local Record"), 'get_record_name')
