@@ -772,18 +772,18 @@ class OmieSync:
                 start_progress + share * 100 * index / len(periods),
                 remote_calls=self.client.calls)
             self.commit()
-        if not skipped:
-            # when months were left for later, the cursor keeps the time
-            # and the date of the step that read them
-            Cursor.set(self.integration, step.entity, today.isoformat())
-            self.commit()
+        # the months left were read less than a minute before: as far as
+        # Omie's rule goes, they count as read now with the others
+        Cursor.set(self.integration, step.entity, today.isoformat())
+        self.commit()
 
     def statements_read_lately(self, step, accounts):
         """The (bank account, month) that the last statement step read less
         than REDUNDANT_WINDOW ago: Omie would refuse to read them again yet
 
         The step that ended then read every month from the one before its
-        cursor's to its end, of the accounts bound before it ended."""
+        cursor's to its end, of the accounts bound before it ended (or left
+        them, as read less than a minute before it)."""
         pool = Pool()
         Binding = pool.get('integration.binding')
         Cursor = pool.get('integration.cursor')
