@@ -40,7 +40,7 @@ _logger = logging.getLogger(__name__)
 # process (a sync run after another, in the same worker), kept for the time
 # of the rule, answer such a refusal instead of waiting it out.
 REDUNDANT_WINDOW = 60.0
-_recent_reads = ReadCache(ttl=REDUNDANT_WINDOW, maxsize=32)
+_recent_reads = ReadCache(ttl=REDUNDANT_WINDOW, maxsize=256)
 
 
 class Page(NamedTuple):
