@@ -14,15 +14,14 @@ and paid in Tryton, and runs one export.  Prints the wall time, the rate of
 each Omie write method against Omie's ceiling (240 calls a minute per method
 and App Key), the Omie calls and the peak memory."""
 import argparse
-import cProfile
-import datetime as dt
-import os
-import resource
 import sys
 import time
 from decimal import Decimal
 
-from sync import bench_account
+from _common import (
+    TODAY, bench_account, bench_database, company_context, create_company,
+    create_integration, database_environment, database_name, dataset_of,
+    peak_memory_mb, profiled, run_sync, sandbox_calls)
 
 CEILING = 240  # calls a minute per method and App Key (Omie's rule)
 
@@ -32,77 +31,31 @@ def main():
     parser.add_argument('--invoices', type=int, default=200)
     parser.add_argument('--parties', type=int, default=50)
     parser.add_argument('--seed', type=int, default=7)
-    parser.add_argument('--profile', metavar='PATH',
-        help="write a cProfile of the export to PATH")
+    parser.add_argument('--profile', metavar='PREFIX',
+        help="write a cProfile of the export to PREFIX-export.prof")
     args = parser.parse_args()
-    os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
-    os.environ.setdefault('DB_NAME', 'bench_%d' % int(time.time()) if not
-        os.environ['TRYTOND_DATABASE_URI'].startswith('sqlite') else ':memory:')
+    database_environment('bench_export')
 
-    from trytond.pool import Pool
-    from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-    from trytond.transaction import Transaction
-
-    from novagestao_integrations_base.tests.tools import (
-        create_brazilian_company, run_committed)
-    from novagestao_omie.omie.sandbox import (
-        Sandbox, SandboxSettings, generate_dataset)
-
-    today = dt.date(2026, 11, 21)
-    dataset = generate_dataset(seed=args.seed, parties=5, titles=1,
-        movements=0, today=today)
-    sandbox = Sandbox(dataset, settings=SandboxSettings(redundant_window=0))
-    server = sandbox.serve(port=0)
-    drop_db()
-    activate_module(['novagestao_omie'])
-    try:
-        company_id = run_committed(
-            DB_NAME, lambda: create_brazilian_company(today=today).id)
-        context = {'company': company_id, 'companies': [company_id],
-            '_skip_warnings': True}
-
-        def create_integration():
-            Integration = Pool().get('integration.integration')
-            integration = Integration(
-                name="Benchmark", company=company_id, connector='omie',
-                omie_app_key=Sandbox.DEFAULT_APP_KEY,
-                omie_app_secret=Sandbox.DEFAULT_APP_SECRET,
-                omie_base_url=server.url,
-                filter_entities=['category', 'bank_account'],
-                initial_date=today - dt.timedelta(days=30))
-            integration.save()
-            return integration.id
-        integration_id = run_committed(
-            DB_NAME, create_integration, context=context)
-        with Transaction().start(DB_NAME, 0, context=context):
-            Integration = Pool().get('integration.integration')
-            Integration.run_sync([Integration(integration_id)], 'manual')
-        confirm_mappings(DB_NAME, integration_id, context)
-        turn_on(DB_NAME, integration_id, context, today)
+    today = TODAY
+    dataset = dataset_of(1, parties=5, movements=0, seed=args.seed)
+    with bench_database(dataset) as (sandbox, server):
+        database = database_name()
+        company_id = create_company()
+        context = company_context(company_id)
+        integration_id = create_integration(company_id, server.url,
+            days=30, filter_entities=['category', 'bank_account'])
+        run_sync(integration_id, company_id)
+        confirm_mappings(database, integration_id, context)
+        turn_on(database, integration_id, context, today)
         start = time.perf_counter()
-        type_invoices(DB_NAME, integration_id, context, today, args)
+        type_invoices(database, integration_id, context, today, args)
         print("typed, posted and paid %d invoices of %d parties in Tryton "
             "in %.1f s" % (args.invoices, args.parties,
                 time.perf_counter() - start))
         sandbox.reset_stats()
-        start = time.perf_counter()
-        profile = cProfile.Profile() if args.profile else None
-        with Transaction().start(DB_NAME, 0, context=context):
-            Integration = Pool().get('integration.integration')
-            if profile:
-                profile.enable()
-            Integration.run_sync([Integration(integration_id)], 'export')
-            if profile:
-                profile.disable()
-                profile.dump_stats(args.profile)
-        seconds = time.perf_counter() - start
-        with sandbox.stats.lock:
-            calls = {call: count for (_, call), count in
-                sandbox.stats.items()}
-        report(DB_NAME, integration_id, seconds, calls)
-    finally:
-        server.shutdown()
-        drop_db()
+        result = run_sync(integration_id, company_id, 'export',
+            profile=profiled(args.profile, 'export'))
+        report(result, sandbox_calls(sandbox))
     return 0
 
 
@@ -116,8 +69,8 @@ def confirm_mappings(database, integration_id, context):
         pool = Pool()
         Account = pool.get('account.account')
         Mapping = pool.get('integration.mapping')
-        revenue, expense = [
-            bench_account(Account, kind) for kind in ['revenue', 'expense']]
+        revenue, expense = [bench_account(Account, kind)
+            for kind in ['revenue', 'expense']]
         mappings = Mapping.search([('integration', '=', integration_id)])
         for mapping in mappings:
             mapping.target = (revenue if mapping.external_code.startswith('1.')
@@ -211,22 +164,14 @@ def type_invoices(database, integration_id, context, today, args):
             context=context)
 
 
-def report(database, integration_id, seconds, calls):
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-
-    with Transaction().start(database, 0, readonly=True):
-        Integration = Pool().get('integration.integration')
-        run = Integration(integration_id).runs[0]
-        summary = run.summary()
-        errors = len(run.errors)
-        state, remote_calls = run.state, run.remote_calls
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    exported = sum(c['exported'] for c in summary.values())
+def report(result, calls):
+    exported = result.count('exported')
     print("export: %s in %.1f s, %d records exported (%.1f records/s), "
         "%d Omie calls, %d errors, peak memory %.0f MB" % (
-            state, seconds, exported, exported / seconds,
-            remote_calls or 0, errors, peak))
+            result.state, result.seconds, exported,
+            exported / result.seconds, result.calls, result.errors,
+            peak_memory_mb()))
+    seconds = result.seconds
     for call, count in sorted(calls.items()):
         print("  %-22s %5d calls" % (call, count))
     # the methods run beside each other, each under its own limit: the

@@ -57,7 +57,7 @@ def bench(args):
     from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
     from trytond.transaction import Transaction
 
-    from bench.sync import map_categories
+    from bench._common import map_categories
     from novagestao_integrations_base.tests.tools import (
         create_brazilian_company, run_committed)
     from novagestao_omie.omie.sandbox import (
@@ -94,7 +94,7 @@ def bench(args):
             return integration.id
         integration_id = run_committed(
             DB_NAME, create_integration, context=context)
-        map_categories(DB_NAME, integration_id, context, dataset)
+        map_categories(integration_id, company_a, dataset)
         drafts = {}
         for company in [company_a, company_b]:
             drafts[company] = run_committed(

@@ -1,8 +1,10 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
+from sql import Null
+
 from trytond import backend
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 
@@ -49,6 +51,11 @@ class Binding(ModelSQL, ModelView):
         "External Content Hash", readonly=True,
         help="What the external record held of the exported fields when "
         "both systems last agreed.")
+    material_hash = fields.Char(
+        "Accounting Hash", readonly=True,
+        help="What the accounting of the local record was made of when it "
+        "was last imported: a change of the external record that leaves it "
+        "the same changes no accounting.")
     last_synced = fields.DateTime("Last Synced", readonly=True)
     record_name = fields.Function(
         fields.Char("Local Record"), 'get_record_name')
@@ -66,6 +73,11 @@ class Binding(ModelSQL, ModelView):
                 'novagestao_integrations_base.msg_binding_record_unique'),
             ]
         cls._order = [('integration', 'ASC'), ('kind', 'ASC'), ('id', 'ASC')]
+        # the records of every integration are looked up at once (whether
+        # an invoice being posted is linked, its external ids…)
+        cls._sql_indexes.add(Index(t,
+                (t.record, Index.Equality()),
+                where=t.record != Null))
 
     @classmethod
     def default_origin(cls):

@@ -9,7 +9,7 @@ import time
 
 from trytond import backend, config
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -522,6 +522,13 @@ class SyncError(ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('integration')
         cls._order = [('last_seen', 'DESC'), ('id', 'DESC')]
+        t = cls.__table__()
+        # the sync looks up the errors of each chunk of records it imports,
+        # among those of every run before
+        cls._sql_indexes.add(Index(t,
+                (t.integration, Index.Range()),
+                (t.entity, Index.Equality()),
+                (t.external_id, Index.Equality())))
         cls._buttons.update({
                 'retry': {
                     'invisible': Eval('resolved', False),
@@ -664,6 +671,12 @@ class SyncRunIssue(ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('run')
         cls._order = [('run', 'DESC'), ('id', 'ASC')]
+        t = cls.__table__()
+        # a run looks up its issue of each error it records
+        cls._sql_indexes.add(Index(t,
+                (t.run, Index.Range()),
+                (t.entity, Index.Equality()),
+                (t.external_id, Index.Equality())))
 
     @classmethod
     def get_entities(cls):

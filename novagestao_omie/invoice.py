@@ -8,6 +8,8 @@ from the party binding, one line per category on the account the
 integration maps the category to, the maturity on Omie's due date.  A title
 that cannot import yet (category not mapped, party not imported, no open
 period…) stays pending as a sync error until a later run imports it."""
+import hashlib
+import json
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -34,6 +36,21 @@ def omie_reference(title):
     "'NF 4821 001/003': Omie's document number and instalment"
     return ' '.join(filter(None, [
                 title.document_number, title.instalment])) or None
+
+
+def material_hash(material):
+    "A hash of the material of a title (see _TitleChecker.material)"
+    def canonical(value):
+        if isinstance(value, Decimal):
+            # 100, 100.0 and 100.00 are the same amount
+            return format(value.normalize(), 'f')
+        if isinstance(value, (tuple, list)):
+            return [canonical(v) for v in value]
+        if value is None or isinstance(value, (int, str)):
+            return value
+        return str(value)
+    return hashlib.sha256(json.dumps(
+            canonical(material), separators=(',', ':')).encode()).hexdigest()
 
 
 def title_splits(title):
@@ -252,7 +269,8 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 counts['skipped'] += 1
                 continue
             if (invoice.state != 'cancelled'
-                    and invoice._omie_material() == checker.material(title)):
+                    and invoice._omie_same_material(
+                        binding, checker.material(title))):
                 if invoice._omie_set_texts(title, kind):
                     to_write.append(invoice)
                     counts['updated'] += 1
@@ -292,13 +310,19 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
         cls._omie_attach_payments(payments)
 
         to_bind.extend(to_create)
-        Binding.save([
-                Binding.link(
-                    integration, kind, str(title.omie_id), invoice,
-                    remote_stamp=(title.altered_at.isoformat()
-                        if title.altered_at else None),
-                    content_hash=title.content_hash(), binding=binding)
-                for title, invoice, binding in to_bind])
+        to_link = []
+        for title, invoice, binding in to_bind:
+            binding = Binding.link(
+                integration, kind, str(title.omie_id), invoice,
+                remote_stamp=(title.altered_at.isoformat()
+                    if title.altered_at else None),
+                content_hash=title.content_hash(), binding=binding)
+            # what the invoice is made of now, as Omie's title says
+            binding.material_hash = material_hash(checker.material(title)) \
+                if not title.cancelled and invoice.state != 'cancelled' \
+                else None
+            to_link.append(binding)
+        Binding.save(to_link)
         Error.resolve(integration, kind, resolved + [
                 str(t.omie_id) for t, _, _ in to_create] + [
                 # the export of a title Omie holds now is done
@@ -488,6 +512,17 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 setattr(self, name, value)
                 changed = True
         return changed
+
+    def _omie_same_material(self, binding, material):
+        """Whether the accounting of the invoice is the material of a title
+        (see _TitleChecker.material): the hash stored on its binding when
+        it was imported tells it without reading the invoice's lines back;
+        the lines are read when the hash differs or is missing"""
+        if (binding.origin == 'import' and binding.material_hash
+                and self.state in {'posted', 'paid'}
+                and binding.material_hash == material_hash(material)):
+            return True
+        return self._omie_material() == material
 
     def _omie_material(self):
         "What the accounting of the invoice depends on, to compare"

@@ -28,8 +28,10 @@ from typing import Callable
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from novagestao_integrations_base.binding import IN_MAX
 from novagestao_integrations_base.sync import (
     commit_and_continue, in_own_transaction)
 
@@ -56,6 +58,10 @@ PENDING_CONSULT_LIMIT = 20
 STATEMENT_OVERLAP_MONTHS = 1
 # Runs of webhook events check the books once in this interval at most
 BOOKS_CHECK_INTERVAL = dt.timedelta(minutes=10)
+# Omie refuses the same read again within a minute (its redundant-call
+# rule): the statement months read by a step that ended less than this ago
+# are not read again, unless a pending movement of theirs may import now.
+REDUNDANT_WINDOW = dt.timedelta(seconds=60)
 # The detail of the pending error of a step that Omie failed to answer
 STEP_ERROR = 'step'
 # Omie lists the titles without their note unless asked
@@ -111,6 +117,9 @@ class Step:
     runner: str = None  # (step, progress, share) -> runs the whole step
     before: str = None  # (step, raw records) -> runs before their import
     deleted: str = None  # (step, external ids) -> records gone from Omie
+    # whether a record imported as Omie holds it now (the content hash of
+    # its binding) is told apart before its chunk: see split_unchanged
+    skip_unchanged: bool = False
 
     def importer_method(self):
         model, method = self.importer.split('|')
@@ -194,7 +203,7 @@ class OmieSync:
                 requires=('party',),
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
-                deleted='deleted_titles'),
+                deleted='deleted_titles', skip_unchanged=True),
             Step('receivable', 'ListarContasReceber',
                 TitleParser('receivable'),
                 'account.invoice|omie_import_receivables', weight=3,
@@ -202,7 +211,7 @@ class OmieSync:
                 requires=('party',),
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
-                deleted='deleted_titles'),
+                deleted='deleted_titles', skip_unchanged=True),
             Step('settlement', 'ListarMovimentos', SettlementMovement,
                 'account.move|omie_import_settlements', weight=2,
                 params={'cTpLancamento': 'BX', 'lDadosCad': 'S'},
@@ -383,8 +392,18 @@ class OmieSync:
         committing each; return the newest change stamp read"""
         newest = None
         for page in self.client.iterate_pages(step.call, **params):
-            for start in range(0, len(page.records), step.chunk):
-                chunk = page.records[start:start + step.chunk]
+            raws = page.records
+            if step.skip_unchanged:
+                raws, unchanged = self.split_unchanged(step, raws)
+                for record in unchanged:
+                    altered = step.stamp(record)
+                    if altered and (newest is None or altered > newest):
+                        newest = altered
+                if unchanged:
+                    self.run.add_counts(step.entity, unchanged=len(unchanged))
+                    self.commit()
+            for start in range(0, len(raws), step.chunk):
+                chunk = raws[start:start + step.chunk]
                 if step.before:
                     getattr(self, step.before)(step, chunk)
                 parsed = self.with_locks(self.import_records, step, chunk)
@@ -425,6 +444,72 @@ class OmieSync:
         counts['unchanged'] = counts.get('unchanged', 0) + len(stale)
         self.run.add_counts(step.entity, **counts)
         return parsed + stale
+
+    def split_unchanged(self, step, raws):
+        """Split off the records imported as Omie holds them now, without
+        reading their local records: the content hash of their binding is
+        theirs, the record it points at exists and nothing of theirs is
+        pending.  Omie lists again many records that did not change (the
+        re-poll window of the titles): they cost a look-up in the bindings
+        of their page, read at once, instead of a chunk of their importer.
+        Return (raws to import, unchanged parsed records)"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Error = pool.get('integration.sync.error')
+        parsed = {}
+        for index, raw in enumerate(raws):
+            try:
+                record = step.parser.from_omie(raw)
+            except ValueError:
+                continue  # the importer's chunk records the error
+            if record is not None and getattr(record, 'omie_id', None):
+                parsed[index] = record
+        if not parsed:
+            return raws, []
+        external_ids = [str(r.omie_id) for r in parsed.values()]
+        hashes = {}
+        for sub_ids in grouped_slice(external_ids, IN_MAX):
+            for row in Binding.search_read([
+                        ('integration', '=', self.integration.id),
+                        ('kind', '=', step.entity),
+                        ('external_id', 'in', list(sub_ids)),
+                        ('origin', '=', 'import'),
+                        ('record', '!=', None),
+                        ('content_hash', '!=', None),
+                        ], fields_names=[
+                        'external_id', 'content_hash', 'record']):
+                hashes[row['external_id']] = (
+                    row['content_hash'], row['record'])
+        same = {i for i, r in parsed.items()
+            if hashes.get(str(r.omie_id), (None,))[0] == r.content_hash()}
+        if not same:
+            return raws, []
+        # the local records still there (a user may delete a draft or
+        # cancelled one: it is imported again)
+        by_model = {}
+        for index in same:
+            model, id_ = hashes[str(parsed[index].omie_id)][1].split(',')
+            by_model.setdefault(model, set()).add(int(id_))
+        existing = set()
+        with Transaction().set_context(active_test=False):
+            for model, ids in by_model.items():
+                Model = pool.get(model)
+                for sub_ids in grouped_slice(sorted(ids), IN_MAX):
+                    existing.update('%s,%s' % (model, r.id)
+                        for r in Model.search([('id', 'in', list(sub_ids))]))
+        pending = set()
+        for sub_ids in grouped_slice(external_ids, IN_MAX):
+            pending.update(e.external_id for e in Error.search([
+                        ('integration', '=', self.integration.id),
+                        ('entity', '=', step.entity),
+                        ('external_id', 'in', list(sub_ids)),
+                        ('resolved', '=', False),
+                        ]))
+        same = {i for i in same
+            if hashes[str(parsed[i].omie_id)][1] in existing
+            and str(parsed[i].omie_id) not in pending}
+        return ([r for i, r in enumerate(raws) if i not in same],
+            [parsed[i] for i in sorted(same)])
 
     def drop_stale(self, step, parsed):
         """Split off the records older than their imported version: a page
@@ -708,22 +793,60 @@ class OmieSync:
                     dt.date.fromisoformat(cursor[:10]),
                     STATEMENT_OVERLAP_MONTHS))
         wanted = {a: set(month_starts(start, today)) for a in accounts}
+        read_lately = self.statements_read_lately(step, accounts)
+        retry = set()
         released, other = self.releasable(
             Error.pending(self.integration, step.entity))
         for error in released + other:
             month, account = pending_statement_month(error)
             if account in wanted and month and month <= today:
                 wanted[account].add(month)
+        for error in released:
+            month, account = pending_statement_month(error)
+            retry.add((account, month))
         periods = [(a, m) for a in accounts for m in sorted(wanted[a])]
+        skipped = [p for p in periods
+            if p in read_lately and p not in retry]
+        periods = [p for p in periods if p not in skipped]
         for index, (account, month) in enumerate(periods, 1):
             self.import_statement_month(step, account, month, today)
             self.run.set_progress(
                 start_progress + share * 100 * index / len(periods),
                 remote_calls=self.client.calls)
             self.commit()
+        # the months left were read less than a minute before: as far as
+        # Omie's rule goes, they count as read now with the others
         Cursor.set(self.integration, step.entity, today.isoformat())
         self.commit()
 
+    def statements_read_lately(self, step, accounts):
+        """The (bank account, month) that the last statement step read less
+        than REDUNDANT_WINDOW ago: Omie would refuse to read them again yet
+
+        The step that ended then read every month from the one before its
+        cursor's to its end, of the accounts bound before it ended (or left
+        them, as read less than a minute before it)."""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Cursor = pool.get('integration.cursor')
+        cursors = Cursor.search([
+                ('integration', '=', self.integration.id),
+                ('entity', '=', step.entity),
+                ], limit=1)
+        if not cursors or not cursors[0].value or not cursors[0].updated:
+            return set()
+        cursor, = cursors
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if now - cursor.updated >= REDUNDANT_WINDOW:
+            return set()
+        end = dt.date.fromisoformat(cursor.value[:10])
+        months = list(month_starts(
+                months_before(end, STATEMENT_OVERLAP_MONTHS), end))
+        bound = Binding.lookup(self.integration, 'bank_account', accounts)
+        return {(int(external_id), month)
+            for external_id, binding in bound.items()
+            if binding.create_date and binding.create_date <= cursor.updated
+            for month in months}
 
     def import_statement_month(self, step, account, month, today):
         "Import Omie's statement of the bank account for the month"

@@ -200,8 +200,12 @@ class WebhookBatch:
 
     def __init__(self, integration, run):
         # Omie's wait for a redundant read is a minute: better to let the
-        # event wait than to hold a worker
-        client = integration.omie_client(max_retries=2, max_wait=10)
+        # event wait than to hold a worker.  No read cache: an event asks
+        # for Omie's record as it is now, never for a read of the last minute
+        # (the bursts' lists, received before the events they serve, are
+        # webhook_bulk's).
+        client = integration.omie_client(
+            max_retries=2, max_wait=10, cache_ttl=0)
         self.integration = integration
         self.run = run
         self.sync = OmieSync(integration, run, client=client)

@@ -272,6 +272,50 @@ class SyncRunsTestCase(OmieEndToEndTestCase):
         self.assertEqual(self.step_errors(), [])
         self.assertIsNotNone(self.cursor('payable'))
 
+    def test_statements_read_a_minute_ago_wait_for_the_next_run(self):
+        "A run right after another reads no statement month Omie refuses"
+        # Omie refuses the same read again within a minute
+        self.sandbox.configure(redundant_window=60)
+        with self.transaction() as transaction:
+            Integration = Pool().get('integration.integration')
+            Integration.write([Integration(self.integration_id)], {
+                    'filter_months_back': 1,
+                    'filter_entities': ['bank_account', 'statement'],
+                    })
+            transaction.commit()
+        def extrato():
+            return sum(n for (_, call), n in self.sandbox.stats.items()
+                if call == 'ListarExtrato')
+
+        state, summary, errors = self.sync()
+        self.assertNotEqual(state, 'failed')
+        read = extrato()
+        self.assertGreater(read, 0)
+        cursor = self.cursor('statement')
+
+        state, summary, errors = self.sync()
+        self.assertNotEqual(state, 'failed')
+        self.assertEqual(extrato(), read)
+        self.assertEqual(self.sandbox.stats.faults['SOAP-ENV:Client-6'], 0)
+        with self.transaction(readonly=True):
+            Integration = Pool().get('integration.integration')
+            self.assertEqual(
+                Integration(self.integration_id).runs[0].remote_calls, 0)
+        # the months left are read by the next run a minute later
+        self.assertEqual(self.cursor('statement'), cursor)
+        with self.transaction() as transaction:
+            Cursor = Pool().get('integration.cursor')
+            cursors = Cursor.search([
+                    ('integration', '=', self.integration_id),
+                    ('entity', '=', 'statement'),
+                    ])
+            Cursor.write(cursors, {
+                    'updated': cursors[0].updated - dt.timedelta(minutes=1)})
+            transaction.commit()
+        self.sandbox.configure(redundant_window=0)
+        state, summary, errors = self.sync()
+        self.assertGreater(extrato(), read)
+
     def test_outage_of_parties_waits_the_titles(self):
         "Titles need their parties: they wait for the next run"
         self.sandbox.configure(fail_next=[

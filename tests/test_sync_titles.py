@@ -449,6 +449,46 @@ class TitlesTestCase(OmieEndToEndTestCase):
             self.assertEqual(invoice.state, 'posted')
             self.assertFalse(invoice.omie_replaces)
 
+    def test_unchanged_titles_read_no_invoice(self):
+        """Titles Omie lists again as they were imported never reach their
+        importer; a changed note does, without the invoice's lines read back"""
+        self.import_mapped()
+        with self.transaction(readonly=True):
+            Invoice = Pool().get('account.invoice')
+            bound = {str(i) for i, invoice in self.invoices_by_title().items()
+                if invoice}
+        self.assertTrue(bound)
+        handed = []
+        original = Invoice._omie_titles
+
+        def spy(integration, run, titles, kind, counts):
+            handed.extend(str(t.omie_id) for t in titles)
+            return original(integration, run, titles, kind, counts)
+
+        with patch.object(Invoice, '_omie_titles', side_effect=spy), \
+                patch.object(Invoice, '_omie_material', autospec=True,
+                    side_effect=Invoice._omie_material) as material:
+            state, summary, errors = self.sync()
+            unchanged = (summary['payable']['unchanged']
+                + summary['receivable']['unchanged'])
+            # the re-poll window lists them again, unchanged
+            self.assertGreater(unchanged, 0)
+            self.assertEqual(bound & set(handed), set())
+            self.assertEqual(material.call_count, 0)
+
+            payable = self.open_title('CP')
+            self.sandbox.change(
+                'payable', payable.id, observacao='Pago em duas vezes')
+            handed.clear()
+            state, summary, errors = self.sync()
+            self.assertEqual(summary['payable']['updated'], 1)
+            self.assertEqual(bound & set(handed), {str(payable.id)})
+            self.assertEqual(material.call_count, 0)
+        with self.transaction(readonly=True):
+            invoice = self.invoices_by_title()[payable.id]
+            self.assertIn('Pago em duas vezes', invoice.description)
+            self.assertFalse(invoice.omie_replaces)
+
     def test_cancelled_titles(self):
         "A title cancelled in Omie cancels its invoice"
         self.import_mapped()

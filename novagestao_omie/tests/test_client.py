@@ -1176,6 +1176,25 @@ class SandboxTest(unittest.TestCase):
             cached.call('ConsultarCliente', codigo_cliente_omie=other)
         self.assertEqual((cached.calls, self.time.sleeps), (1, [60]))
 
+    def test_redundant_read_answered_by_a_moment_before(self):
+        "A run right after another reads what Omie refuses: no minute lost"
+        self.configure(redundant_window=60)
+        party = self.dataset.parties[2]['codigo_cliente_omie']
+        first = self.client(cache_ttl=55)
+        answer = first.call('ConsultarCliente', codigo_cliente_omie=party)
+        # the client of the next run, in the same process
+        second = self.client(cache_ttl=55)
+        self.assertEqual(
+            second.call('ConsultarCliente', codigo_cliente_omie=party),
+            answer)
+        self.assertEqual(self.time.sleeps, [])
+        self.assertEqual((second.calls, second.stats['cache_hits']), (1, 1))
+        # without a cache, the client waits what Omie asks
+        plain = self.client()
+        self.assertEqual(
+            plain.call('ConsultarCliente', codigo_cliente_omie=party), answer)
+        self.assertEqual(len(self.time.sleeps), 1)
+
     def test_rate_limit_is_honoured_or_avoided(self):
         self.configure(method_rate_per_minute=3)
         client = self.client()
