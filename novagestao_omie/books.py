@@ -165,6 +165,12 @@ class OmieBooks:
             except (ValueError, TypeError, AttributeError):
                 continue
         differences = []
+        if not self.asked:
+            # after a run, only the accounts whose statement it read: it
+            # left the others, read by the run before it less than a minute
+            # ago (and checked then), as Omie would refuse them
+            journals = {a: j for a, j in journals.items()
+                if a in self.statements}
         for account_id, journal in sorted(journals.items()):
             difference = Difference('bank', journal.rec_name)
             difference.tryton = tryton[journal.id]
@@ -443,7 +449,10 @@ class Integration(metaclass=PoolMeta):
         Check = pool.get('integration.books.check')
         if self.connector != 'omie':
             return super().connector_books_check(run=run, source=source)
-        client = self.omie_client(max_retries=0)
+        # no read cache: a read of the last minute (see the client's
+        # answer to a redundant refusal) would show differences that are
+        # gone
+        client = self.omie_client(max_retries=0, cache_ttl=0)
         try:
             books = OmieBooks(self, client,
                 statements=source.current_statements if source else None,
