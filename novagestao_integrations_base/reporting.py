@@ -103,7 +103,22 @@ class ReportMixin:
             return round((numerator or 0) * factor / denominator, 1)
 
 
-class RunReport(ReportMixin, ModelSQL, ModelView):
+class MedianMixin:
+    """The median answer time of rows that sum the medians of their runs
+    weighted by their calls (p50_weight)"""
+    __slots__ = ()
+    p50_weight = fields.Float("Median Weight")
+    p50_ms = fields.Function(
+        fields.Integer("Median (ms)",
+            help="The median answer time, weighted by the calls."),
+        'get_p50_ms')
+
+    def get_p50_ms(self, name):
+        if self.calls:
+            return round((self.p50_weight or 0) / self.calls)
+
+
+class RunReport(MedianMixin, ReportMixin, ModelSQL, ModelView):
     "Sync Runs per Day"
     __name__ = 'integration.report.run'
 
@@ -121,11 +136,6 @@ class RunReport(ReportMixin, ModelSQL, ModelView):
     calls = fields.Integer("Remote Calls")
     retries = fields.Integer("Retries")
     waited = fields.Float("Waited (s)", digits=(16, 1))
-    p50_weight = fields.Float("Median Weight")
-    p50_ms = fields.Function(
-        fields.Integer("Median (ms)",
-            help="The median answer time, weighted by the calls."),
-        'get_p50_ms')
     p95_ms = fields.Integer(
         "95th Percentile (ms)",
         help="The largest 95th percentile of the day's runs.")
@@ -191,10 +201,6 @@ class RunReport(ReportMixin, ModelSQL, ModelView):
         return self.ratio(
             self.failed, (self.done or 0) + (self.partial or 0)
             + (self.failed or 0), 100)
-
-    def get_p50_ms(self, name):
-        value = self.ratio(self.p50_weight, self.calls)
-        return round(value) if value is not None else None
 
 
 class EntityReport(ReportMixin, ModelSQL, ModelView):
@@ -262,7 +268,7 @@ class EntityReport(ReportMixin, ModelSQL, ModelView):
             group_by=[rows.date, rows.entity])
 
 
-class MethodReport(ModelSQL, ModelView):
+class MethodReport(MedianMixin, ModelSQL, ModelView):
     "Remote Methods"
     __name__ = 'integration.report.method'
 
@@ -271,11 +277,6 @@ class MethodReport(ModelSQL, ModelView):
     calls = fields.Integer("Calls")
     retries = fields.Integer("Retries")
     waited = fields.Float("Waited (s)", digits=(16, 1))
-    p50_weight = fields.Float("Median Weight")
-    p50_ms = fields.Function(
-        fields.Integer("Median (ms)",
-            help="The median answer time, weighted by the calls."),
-        'get_p50_ms')
     p95_ms = fields.Integer(
         "95th Percentile (ms)",
         help="The largest 95th percentile of the runs.")
@@ -312,10 +313,6 @@ class MethodReport(ModelSQL, ModelView):
             where=(run.start >= since)
             & integration_filter(integration_table, integration),
             group_by=[method.method])
-
-    def get_p50_ms(self, name):
-        if self.calls:
-            return round((self.p50_weight or 0) / self.calls)
 
 
 class WebhookReport(ReportMixin, ModelSQL, ModelView):
