@@ -339,6 +339,7 @@ class Mapping(ModelSQL, ModelView):
         Account = pool.get('account.account')
         Type = pool.get('account.account.type')
         account = Account.__table__()
+        parent = Account.__table__()
         type_ = Type.__table__()
         # read in SQL: instances of thousands of accounts are slow
         query = Account.search([
@@ -347,21 +348,26 @@ class Mapping(ModelSQL, ModelView):
                 ('closed', '!=', True),
                 ], query=True)
         cursor = Transaction().connection.cursor()
+        # with the parent's name, which tells what a short name is about
+        # ("Manutenção" under "Despesas com Veículos")
         cursor.execute(*account.join(type_,
                 condition=account.type == type_.id
+                ).join(parent, 'LEFT',
+                condition=account.parent == parent.id
                 ).select(
                 account.id, account.name, type_.revenue, type_.expense,
-                account.code,
+                account.code, parent.name,
                 where=account.id.in_(query)))
         candidates = []
-        for id_, name, revenue, expense, code in cursor:
+        for id_, name, revenue, expense, code, parent_name in cursor:
             if revenue and not expense:
                 kind = 'revenue'
             elif expense and not revenue:
                 kind = 'expense'
             else:
                 kind = 'other'
-            candidates.append(suggest.Account(id_, name, kind, code))
+            candidates.append(
+                suggest.Account(id_, name, kind, code, parent_name))
         return candidates
 
     @classmethod

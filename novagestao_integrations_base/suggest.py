@@ -11,7 +11,11 @@ is scored from 0 to 100 on
   normalised for case, accents, stop words, plurals, abbreviations
   ("desp." → despesas, "c/" → com), acronyms ("VR", "PLR"), English terms
   ("bank fees") and kinds ("Diesel" → combustível) by suggest_text, and
-  for misspelt or cut words (suggest_reading);
+  for misspelt or cut words (suggest_reading); the words compared by the
+  roots of their families ("Rastreador" ~ "Rastreamento"), the names also
+  as their qualifiers' values ("Imposto de Renda PJ" ~ "IRPJ") and an
+  account's also with its parent's name ("Manutenção" under "Despesas com
+  Veículos"), a little more weakly;
 * synonyms: a table of Brazilian accounting terms that name the same thing
   ("Despesas com Pessoal" ↔ "Folha de Pagamento"), which the user extends.
   The phrases of the table found in a name become the token of their group
@@ -24,6 +28,10 @@ is scored from 0 to 100 on
 * qualifiers (suggest_concepts): a tax, regime, object, direction… of the
   category that the account contradicts, lacks or adds lowers its score,
   so "ICMS ST" does not tie with "ICMS sobre Vendas";
+* the chart's words (suggest_words): a word of the category that some
+  accounts have and the candidate lacks lowers its score, the more so the
+  rarer it is; a synonym match that only a keyword makes, beside words the
+  account lacks, is weaker;
 * evidence: how often the account was used for the category, or for the
   parties of its titles, and the users' accepts, rejections and choices
   for categories of the same name (learned), which close part of the gap
@@ -31,7 +39,9 @@ is scored from 0 to 100 on
   category's only entry any synonym guess.  Ties (the same whole score)
   are broken by a match closer than a family's, by evidence, then by the
   code structure (the accounts chosen for the categories of the same
-  group), then by the similarity of the names.
+  group), then by the similarity of the names.  Among the first three, no
+  more than two share one synonym reading, so that the others offer
+  another reading of the name.
 
 A revenue category is never given an expense account, nor an account
 of the balance sheet, nor the other way round: the candidates are
@@ -47,6 +57,7 @@ from rapidfuzz import fuzz, process
 
 from .suggest_reading import NameReader, is_family
 from .suggest_text import drop_weak, normalise, tokens
+from .suggest_words import WordEvidence, diversify
 
 __all__ = [
     'Account', 'Category', 'Suggestion', 'Suggester',
@@ -89,12 +100,14 @@ def load_synonyms(path=SYNONYMS_PATH):
 
 @dataclass
 class Account:
-    """A candidate: id, name, kind ('revenue', 'expense' or 'other') and
-    code ("5.1.2.04")"""
+    """A candidate: id, name, kind ('revenue', 'expense' or 'other'), code
+    ("5.1.2.04") and the name of its parent ("Despesas com Veículos" of
+    "Manutenção")"""
     id: object
     name: str
     kind: str = 'other'
     code: str = None
+    parent: str = None
 
 
 @dataclass
@@ -136,7 +149,7 @@ class Suggestion:
     broad: bool = field(default=False, compare=False)
 
 
-class Suggester(NameReader):
+class Suggester(NameReader, WordEvidence):
     """Rank accounts for categories
 
     accounts: the Account candidates, which must all be able to take
@@ -149,6 +162,13 @@ class Suggester(NameReader):
     name_set_weight = 0.6
     synonym_set_weight = 0.8
     synonym_factor = 0.96
+    # names that are alike once their qualifiers' phrases are read as
+    # their values are a little less alike than the same words
+    valued_factor = 0.9
+    # and an account's name read with its parent's than its own
+    parent_factor = 0.9
+    # and so are names whose words are of the same families
+    root_factor = 0.95
     family_strength = 0.83
     family_head_factor = 1.02
     # how much the history closes the gap to 100: count / (count + half)
@@ -177,6 +197,11 @@ class Suggester(NameReader):
         self.accounts = list(accounts)
         self._compile_vocabulary(a.name for a in self.accounts)
         self._texts = [self._text(a.name) for a in self.accounts]
+        # an account read with its parent's name: charts name an account
+        # "Manutenção" under "Despesas com Veículos"
+        self._contexts = [
+            self._text('%s %s' % (a.parent, a.name)) if a.parent else None
+            for a in self.accounts]
         self._by_kind = {}
         self._qualifiers = {}
         for kind in ['revenue', 'expense', 'other', None]:
@@ -185,15 +210,20 @@ class Suggester(NameReader):
                 if compatible(kind, a.kind)]
             postings = {}
             for position, i in enumerate(indexes):
-                for key in self._texts[i].keys:
+                context = self._contexts[i]
+                for key in self._texts[i].keys | (
+                        context.keys if context else frozenset()):
                     postings.setdefault(key, []).append(position)
             self._by_kind[kind] = (
                 indexes,
                 [self._texts[i].sorted_plain for i in indexes],
                 [self._texts[i].sorted_canonical for i in indexes],
-                postings)
+                postings,
+                self._word_counts(
+                    self._contexts[i] or self._texts[i] for i in indexes))
             self._qualifiers[kind] = set().union(
-                *(self._texts[i].qualifiers.pairs() for i in indexes))
+                *((self._contexts[i] or self._texts[i]).qualifiers.pairs()
+                    for i in indexes))
         self._index = {a.id: i for i, a in enumerate(self.accounts)}
 
     def _similarity(self, a, b, weight=None):
@@ -240,7 +270,7 @@ class Suggester(NameReader):
     def rank(self, category, limit=1, min_score=0):
         "Return the best Suggestions for the category"
         kind = _kind(category.kind)
-        indexes, plains, canonicals, postings = self._by_kind[kind]
+        indexes, plains, canonicals, postings, _ = self._by_kind[kind]
         if not indexes:
             return []
         text = self._text(category.name or '', components=True)
@@ -296,6 +326,7 @@ class Suggester(NameReader):
                 -round(s.score), s.broad, -s.evidence, -s.structure,
                 -s.score, -s.similarity,
                 self._texts[self._index[s.account]].plain, str(s.account)))
+        suggestions = diversify(suggestions)
         return suggestions[:limit] if limit else suggestions
 
     def _structure(self, category, account):
@@ -313,7 +344,20 @@ class Suggester(NameReader):
     def _score(self, category, text, index):
         account = self.accounts[index]
         other = self._texts[index]
-        name = self._similarity(text.plain, other.plain)
+        name = self._similarity(text.rooted, other.rooted)
+        if text.rooted != text.plain or other.rooted != other.plain:
+            name = max(name, self.root_factor * self._similarity(
+                    text.plain, other.plain))
+        context = self._contexts[index]
+        if context is not None:
+            name = max(name, self.parent_factor * self._similarity(
+                    text.rooted, context.rooted))
+        if text.valued and other.valued and (
+                text.qualifiers.pairs() & other.qualifiers.pairs()):
+            # the names compared as their qualifiers' values: "Imposto de
+            # Renda PJ" is "IRPJ", "Retirada dos Sócios" a "Pró-labore"
+            name = max(name, self.valued_factor * self._similarity(
+                    text.valued, other.valued))
         reasons = []
         shared = text.groups & other.groups
         synonym, label, strength, group = 0., None, 0., None
@@ -337,6 +381,8 @@ class Suggester(NameReader):
             if strength:
                 synonym = self.synonym_factor * strength * self._similarity(
                     mine, theirs, self.synonym_set_weight)
+                if self._lone_keyword(text, other, -group, shared):
+                    synonym *= self.lone_keyword_factor
                 label = self._labels[-group]
         if synonym > name:
             base = synonym
@@ -351,10 +397,16 @@ class Suggester(NameReader):
         same_concept = base == synonym and strength >= 1 and all(
             groups.keys() & shared for groups, word in text.slots
             if groups and word is None)
+        # the parent's name qualifies the account: "Manutenção" under
+        # "Despesas com Veículos" is no building's
         factor, matches, conflicts = text.qualifiers.compare(
-            other.qualifiers, self._qualifiers[_kind(category.kind)],
-            same_concept)
+            (context or other).qualifiers,
+            self._qualifiers[_kind(category.kind)], same_concept)
         base *= factor
+        words, _ = self._missing_words(
+            text, other, shared, self._by_kind[_kind(category.kind)][4],
+            context)
+        base *= words
         if matches:
             reasons.append(('qualifier', ', '.join(matches)))
         if conflicts:

@@ -15,7 +15,7 @@ A value None consumes its words without qualifying: "décimo terceiro" is a
 salary, not a third party."""
 from .suggest_text import tokens
 
-__all__ = ['Qualifiers', 'DIMENSIONS', 'LEXICON_WORDS']
+__all__ = ['Qualifiers', 'DIMENSIONS', 'LEXICON_WORDS', 'value_token']
 
 # dimension: {value: [phrases]}; the phrases are normalised like names
 DIMENSIONS = {
@@ -105,6 +105,13 @@ IMPLIED = {
     }
 
 
+# The dimensions whose value is the concept that a name is about, not only
+# what narrows it: "Imposto de Renda" is IRPJ, "Cesta Básica" a VA, but a
+# "Compra de Móveis" is not a "Fornecedores" account nor "Salários" the
+# "Benefícios a Empregados"
+VALUED = {'tax', 'benefit', 'base', 'act', 'channel'}
+
+
 def _lexicon():
     lexicon = {}
     for dimension, values in DIMENSIONS.items():
@@ -117,6 +124,16 @@ def _lexicon():
 
 
 _LEXICON = _lexicon()
+_VALUES = {(d, v): i for i, (d, v) in enumerate(sorted(
+            {(d, v) for d, values in DIMENSIONS.items() if d is not None
+                for value in values for v in value.split('+')}))}
+
+
+def value_token(dimension, value):
+    """Return the word that stands for a qualifier's value: characters
+    of the supplementary private use area, that no name nor synonym
+    group's token (suggest_reading) has"""
+    return chr(0xF0000 + _VALUES[dimension, value]) * 6
 # the words of the qualifiers, which a misspelling may stand for
 LEXICON_WORDS = frozenset(w for key in _LEXICON for w in key)
 _LONGEST = max(map(len, _LEXICON))
@@ -138,10 +155,13 @@ class Qualifiers:
     # one without its object or base a broader one ("INSS")
     missing_by_dimension = {'tax': 0.75}
 
-    __slots__ = ('values',)
+    __slots__ = ('values', 'valued')
 
     def __init__(self, words):
         values = {}
+        # the words with each qualifier's phrase as the token of its value:
+        # "Imposto de Renda PJ" and "IRPJ" both read as the token of IRPJ
+        valued = []
         i = 0
         while i < len(words):
             for size in range(min(_LONGEST, len(words) - i), 0, -1):
@@ -151,11 +171,19 @@ class Qualifiers:
                     if dimension is not None:
                         values.setdefault(dimension, set()).update(
                             value.split('+'))
+                    if dimension in VALUED:
+                        valued.extend(
+                            value_token(dimension, v)
+                            for v in value.split('+'))
+                    else:
+                        valued.extend(words[i:i + size])
                     i += size
                     break
             else:
+                valued.append(words[i])
                 i += 1
         self.values = {d: frozenset(v) for d, v in values.items()}
+        self.valued = tuple(valued)
 
     def __bool__(self):
         return bool(self.values)

@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .suggest_concepts import LEXICON_WORDS, Qualifiers
 from .suggest_text import (
-    KNOWN_WORDS, WEAK_WORDS, drop_weak, strip_accents, tokens)
+    KNOWN_WORDS, WEAK_WORDS, drop_weak, root, strip_accents, tokens)
 
 __all__ = ['NameReader', 'is_family']
 
@@ -27,10 +27,14 @@ class _Text:
     their families) and no word; a word of the terms of some groups (a
     keyword) has both, weaker; another word has no groups."""
     __slots__ = ('plain', 'sorted_plain', 'slots', 'groups', 'keys',
-        'sorted_canonical', 'qualifiers')
+        'sorted_canonical', 'qualifiers', 'spans', 'words', 'valued',
+        'rooted')
 
-    def __init__(self, words, slots, group_token):
+    def __init__(self, words, slots, group_token, spans=()):
         self.qualifiers = Qualifiers(words)
+        # the words of each slot, and the set of the name's words
+        self.spans = spans
+        self.words = frozenset(words)
         self.plain = ' '.join(drop_weak(words))
         self.sorted_plain = ' '.join(sorted(self.plain.split()))
         self.slots = slots
@@ -45,6 +49,15 @@ class _Text:
         canonical = drop_weak(canonical)
         self.sorted_canonical = ' '.join(sorted(canonical))
         self.keys = frozenset(self.plain.split()) | frozenset(canonical)
+        # the name's words as the roots of their families: "Rastreador"
+        # is of the family of "Rastreamento"
+        self.rooted = ' '.join(root(w) for w in self.plain.split())
+        self.keys |= frozenset(self.rooted.split())
+        # the name with its qualifiers' values for their phrases
+        self.valued = None
+        if self.qualifiers:
+            self.valued = ' '.join(drop_weak(self.qualifiers.valued))
+            self.keys |= frozenset(self.valued.split())
 
 
 class NameReader:
@@ -183,7 +196,7 @@ class NameReader:
         """Return the _Text of name; components: with the parts of its
         phrases (see _composed), for a category's"""
         words = tuple(self._correct(w) for w in tokens(name))
-        slots = []
+        slots, spans = [], []
         i = 0
         while i < len(words):
             for size in range(
@@ -191,13 +204,16 @@ class NameReader:
                 found = self._phrases.get(words[i:i + size])
                 if found:
                     slots.append((found, None))
+                    spans.append(words[i:i + size])
                     i += size
                     break
             else:
                 slots.append((self._keywords.get(words[i]), words[i]))
+                spans.append(words[i:i + 1])
                 i += 1
         return _Text(
-            words, self._composed(slots, components), self._group_token)
+            words, self._composed(slots, components), self._group_token,
+            tuple(spans))
 
     def _segment(self, words, skip=None):
         """Return the phrase slots of words as (sets of specific groups

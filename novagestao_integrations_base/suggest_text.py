@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'KNOWN_WORDS',
-    'strip_accents', 'tokens', 'normalise', 'drop_weak']
+    'strip_accents', 'tokens', 'normalise', 'drop_weak', 'root']
 
 STOP_WORDS = frozenset('''
     a o as os ao aos de da do das dos e em no na nos nas num numa com sem
@@ -180,6 +180,14 @@ ABBREVIATIONS.update({(k,): v for k, v in {
         'accounting': 'contabeis', 'interest': 'juros',
         'st': 'substituicao tributaria',
         'difal': 'diferencial aliquota',
+        # short forms of legacy charts, too short to be read as the word
+        # they cut (suggest_reading: five letters at least)
+        'prov': 'provisao', 'provs': 'provisoes', 'part': 'participacao',
+        'ord': 'ordenados', 'adic': 'adicional', 'loc': 'locacao',
+        'vlr': 'valor', 'vlrs': 'valores', 'liq': 'liquido',
+        'aux': 'auxilio', 'trab': 'trabalhistas', 'sind': 'sindical',
+        'ded': 'deducoes', 'var': 'variacao', 'camb': 'cambial',
+        'auto': 'automovel', 'autos': 'automoveis',
         }.items()})
 
 # Acronyms and colloquial words of Brazilian books
@@ -403,6 +411,31 @@ def _stem(token):
     if len(token) > 4 and token[-1] in 'ao' and not token.endswith('ao'):
         token = token[:-1]
     return token
+
+
+# Derivational endings of Portuguese nouns, adjectives and participles,
+# longest first, as the stemmer leaves them (singular, without the final
+# vowel of gender): "rastreador" and "rastreamento", "rescisória" and
+# "rescisão", "devolvida" and "devolução", "cancelada" and "cancelamento"
+_DERIVATIONS = sorted('''
+    ament iment ment acao icao ucao cao ador edor idor ant ent
+    avel ivel ari ori ad id ativ iv agem ism ist idade ao ur e
+    '''.split(), key=len, reverse=True)
+# the shortest root left: shorter ones join words that are not related
+_ROOT_LENGTH = 5
+
+
+@lru_cache(maxsize=65536)
+def root(word):
+    """Return the root of a stemmed word without its derivational ending:
+    the words of one family of a verb share it"""
+    if not word.isalpha():
+        return word
+    for suffix in _DERIVATIONS:
+        if (word.endswith(suffix)
+                and len(word) - len(suffix) >= _ROOT_LENGTH):
+            return word[:-len(suffix)]
+    return word
 
 
 @lru_cache(maxsize=65536)

@@ -300,6 +300,34 @@ class MappingTestCase(DBTestCase):
             self.assertIn("Xpto", mapping.reason)
 
     @with_transaction()
+    def test_suggest_reads_the_parent_name(self):
+        """An account of a short name is read with its parent's: the
+        "Manutenção" under "Despesas com Veículos" for a vehicle's"""
+        pool = Pool()
+        Account = pool.get('account.account')
+        Mapping = pool.get('integration.mapping')
+        with company_chart() as (integration, accounts, types):
+            root = accounts["Despesas Operacionais"].parent
+            vehicles, buildings = Account.create([{
+                        'name': name, 'company': integration.company.id,
+                        'parent': root.id,
+                        } for name in [
+                        "Despesas com Veículos", "Despesas com Imóveis"]])
+            vehicle_upkeep, building_upkeep = Account.create([{
+                        'name': "Manutenção",
+                        'company': integration.company.id,
+                        'parent': parent.id,
+                        'type': types["Despesas"].id,
+                        } for parent in [vehicles, buildings]])
+            car, sede = create_mappings(integration, [
+                    ('2.10', "Manutenção de Veículos", 'expense'),
+                    ('2.11', "Manutenção Predial", 'expense'),
+                    ])
+            Mapping.suggest([car, sede])
+            self.assertEqual(car.target, vehicle_upkeep)
+            self.assertEqual(sede.target, building_upkeep)
+
+    @with_transaction()
     def test_usage_hook(self):
         "The connector's usage history raises an account with its reason"
         pool = Pool()

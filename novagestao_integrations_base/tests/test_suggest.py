@@ -496,7 +496,14 @@ class ConceptsTestCase(unittest.TestCase):
 
     def test_family_match_is_weaker_evidence(self):
         "At the same score, a family match gives way to a closer one"
-        suggester = Suggester([
+        class Tied(Suggester):
+            # "Outsourcing" of the category is only account 3's word, and
+            # the roots of its words are less alike than the words: either
+            # would part the scores that this test ties
+            missing_word = 0.
+            root_factor = 1.
+
+        suggester = Tied([
                 Account(1, "Infraestrutura de Nuvem", 'expense'),
                 Account(2, "Licenças de Software", 'expense'),
                 Account(3, "Terceirização de Desenvolvimento", 'expense'),
