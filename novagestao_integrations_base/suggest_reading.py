@@ -48,11 +48,13 @@ class _Text:
                 canonical.extend(group_token(g) for g in sorted(groups))
         canonical = drop_weak(canonical)
         self.sorted_canonical = ' '.join(sorted(canonical))
-        self.keys = frozenset(self.plain.split()) | frozenset(canonical)
         # the name's words as the roots of their families: "Rastreador"
         # is of the family of "Rastreamento"
         self.rooted = ' '.join(root(w) for w in self.plain.split())
-        self.keys |= frozenset(self.rooted.split())
+        # the keys that find the accounts of a name: its words' roots
+        # (which a word and its family share) and its synonym groups
+        self.keys = frozenset(self.rooted.split()) | frozenset(
+            root(w) for w in canonical)
         # the name with its qualifiers' values for their phrases
         self.valued = None
         if self.qualifiers:
