@@ -162,13 +162,15 @@ class Suggester(NameReader, WordEvidence):
     name_set_weight = 0.6
     synonym_set_weight = 0.8
     synonym_factor = 0.96
-    # names that are alike once their qualifiers' phrases are read as
-    # their values are a little less alike than the same words
+    # names are compared by the roots of their words' families; their
+    # words as they are weigh a little less, as shared endings make
+    # unrelated words alike ("Estacionamento" ~ "Treinamentos")
+    plain_factor = 0.95
+    # names alike once their qualifiers' phrases are read as their values,
+    # or once the account's is read with its parent's, are a little less
+    # alike than the same words
     valued_factor = 0.9
-    # and an account's name read with its parent's than its own
     parent_factor = 0.9
-    # and so are names whose words are of the same families
-    root_factor = 0.95
     family_strength = 0.83
     family_head_factor = 1.02
     # how much the history closes the gap to 100: count / (count + half)
@@ -346,7 +348,7 @@ class Suggester(NameReader, WordEvidence):
         other = self._texts[index]
         name = self._similarity(text.rooted, other.rooted)
         if text.rooted != text.plain or other.rooted != other.plain:
-            name = max(name, self.root_factor * self._similarity(
+            name = max(name, self.plain_factor * self._similarity(
                     text.plain, other.plain))
         context = self._contexts[index]
         if context is not None:

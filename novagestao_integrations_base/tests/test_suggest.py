@@ -501,7 +501,7 @@ class ConceptsTestCase(unittest.TestCase):
             # the roots of its words are less alike than the words: either
             # would part the scores that this test ties
             missing_word = 0.
-            root_factor = 1.
+            plain_factor = 1.
 
         suggester = Tied([
                 Account(1, "Infraestrutura de Nuvem", 'expense'),

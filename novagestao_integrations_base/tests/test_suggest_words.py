@@ -161,6 +161,23 @@ class RootsTestCase(unittest.TestCase):
             "Indenizações e Rescisões Trabalhistas")
 
 
+class ShortFormsTestCase(unittest.TestCase):
+    "The short forms of legacy charts, too short to be read as cut words"
+
+    def test_short_forms(self):
+        for short, full in [
+                ("Prov. Férias", "Provisão de Férias"),
+                ("Part. nos Lucros", "Participação nos Lucros"),
+                ("Adic. Noturno", "Adicional Noturno"),
+                ("Loc. de Equipamentos", "Locação de Equipamentos"),
+                ("Var. Camb. Ativa", "Variação Cambial Ativa"),
+                ("Aux. Creche", "Auxílio Creche"),
+                ("Seguro Auto", "Seguro Automóvel"),
+                ]:
+            with self.subTest(short=short):
+                self.assertEqual(tokens(short), tokens(full))
+
+
 class DiversityTestCase(unittest.TestCase):
     "The second and third candidates offer another reading"
 
