@@ -56,13 +56,13 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from .suggest_reading import NameReader, is_family
-from .suggest_text import drop_weak, normalise, tokens
+from .suggest_text import clear_caches, drop_weak, normalise, tokens
 from .suggest_words import WordEvidence, diversify
 
 __all__ = [
     'Account', 'Category', 'Suggestion', 'Suggester',
     'normalise', 'tokens', 'load_synonyms', 'compatible',
-    'parent_code', 'is_family', 'SYNONYMS_PATH',
+    'parent_code', 'is_family', 'SYNONYMS_PATH', 'clear_caches',
     ]
 
 SYNONYMS_PATH = os.path.join(

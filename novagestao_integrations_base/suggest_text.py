@@ -12,7 +12,8 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = ['STOP_WORDS', 'WEAK_WORDS', 'ABBREVIATIONS', 'KNOWN_WORDS',
-    'strip_accents', 'tokens', 'normalise', 'drop_weak', 'root']
+    'strip_accents', 'tokens', 'normalise', 'drop_weak', 'root',
+    'clear_caches']
 
 STOP_WORDS = frozenset('''
     a o as os ao aos de da do das dos e em no na nos nas num numa com sem
@@ -392,6 +393,7 @@ def strip_accents(text):
         if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=65536)
 def _stem(token):
     "A light Portuguese stemmer: plural, then gender, of words over 3 letters"
     if len(token) <= 3 or not token.isalpha():
@@ -528,6 +530,12 @@ def _known_words():
     phrases = [*ABBREVIATIONS.values(), *ENGLISH.values(),
         *ENGLISH_IDIOMS.values(), *(' '.join(h) for h in HYPERNYMS.values())]
     return frozenset(w for p in phrases for w in tokens(p))
+
+
+def clear_caches():
+    "Forget the names and words normalised so far (for benchmarks)"
+    for function in [tokens, _stem, root]:
+        function.cache_clear()
 
 
 def normalise(text):
