@@ -83,22 +83,25 @@ def reading(suggestion):
     return None
 
 
-def diversify(suggestions, shown=3, per_reading=2):
+def diversify(suggestions, shown=3, per_reading=2, margin=10):
     """Return the ranked suggestions with, among the first shown, at most
-    per_reading of the same synonym reading: the others of that reading
-    follow them, so that the second and third candidates offer another
-    reading of the name than near-duplicates of the first (three accounts
-    of one family at the same score)"""
-    top, rest, counts = [], [], {}
-    for suggestion in suggestions:
-        if len(top) >= shown:
-            rest.append(suggestion)
-            continue
+    per_reading of the same synonym reading, so that the second and third
+    candidates offer another reading of the name than near-duplicates of
+    the first (three accounts of one family at the same score); a reading
+    deferred gives way only to a candidate within margin of its score,
+    never to a guess far below it"""
+    top, deferred, counts = [], [], {}
+    index = 0
+    while index < len(suggestions) and len(top) < shown:
+        suggestion = suggestions[index]
+        if deferred and suggestion.score < deferred[0].score - margin:
+            break
+        index += 1
         key = reading(suggestion)
         if key is not None and counts.get(key, 0) >= per_reading:
-            rest.append(suggestion)
+            deferred.append(suggestion)
             continue
         counts[key] = counts.get(key, 0) + 1
         top.append(suggestion)
-    # the deferred ones come right after the shown, in their order
-    return top + rest
+    # the deferred ones come right after, in their order
+    return top + deferred + suggestions[index:]

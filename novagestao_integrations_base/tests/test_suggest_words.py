@@ -203,6 +203,13 @@ class DiversityTestCase(unittest.TestCase):
         result = [s.account for s in diversify(suggestions)]
         # the third of one reading gives way to another reading
         self.assertEqual(result, [1, 2, 4, 3, 5])
+        # an alternative far below the deferred one does not displace it
+        far = suggestions[:3] + [
+            self.suggestion(4, 55, "Família: veículos"),
+            self.suggestion(5, 40),
+            ]
+        self.assertEqual(
+            [s.account for s in diversify(far)], [1, 2, 3, 4, 5])
         # names' similarities are each their own reading
         names = [self.suggestion(i, 50 - i) for i in range(5)]
         self.assertEqual(diversify(names), names)
