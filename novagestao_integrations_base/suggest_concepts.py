@@ -124,6 +124,9 @@ def _lexicon():
 
 
 _LEXICON = _lexicon()
+# the words of the qualifiers, which a misspelling may stand for
+LEXICON_WORDS = frozenset(w for key in _LEXICON for w in key)
+_LONGEST = max(map(len, _LEXICON))
 _VALUES = {(d, v): i for i, (d, v) in enumerate(sorted(
             {(d, v) for d, values in DIMENSIONS.items() if d is not None
                 for value in values for v in value.split('+')}))}
@@ -134,9 +137,6 @@ def value_token(dimension, value):
     of the supplementary private use area, that no name nor synonym
     group's token (suggest_reading) has"""
     return chr(0xF0000 + _VALUES[dimension, value]) * 6
-# the words of the qualifiers, which a misspelling may stand for
-LEXICON_WORDS = frozenset(w for key in _LEXICON for w in key)
-_LONGEST = max(map(len, _LEXICON))
 
 
 class Qualifiers:

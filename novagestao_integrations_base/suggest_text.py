@@ -224,6 +224,9 @@ ABBREVIATIONS.update({
         ('rastreamento', 'gps'): 'rastreamento',
         ('monitoramento', 'gps'): 'monitoramento rastreamento',
         ('caixa', 'economica'): 'banco',
+        # a tax assessment, no vehicle's ("auto" → automóvel)
+        ('auto', 'de', 'infracao'): 'auto infracao',
+        ('autos', 'de', 'infracao'): 'auto infracao',
         })
 
 # English words of Brazilian books (after the abbreviations, whose English
@@ -418,7 +421,8 @@ def _stem(token):
 # Derivational endings of Portuguese nouns, adjectives and participles,
 # longest first, as the stemmer leaves them (singular, without the final
 # vowel of gender): "rastreador" and "rastreamento", "rescisória" and
-# "rescisão", "devolvida" and "devolução", "cancelada" and "cancelamento"
+# "rescisão", "cancelada" and "cancelamento", "transportadora" and
+# "transporte"
 _DERIVATIONS = sorted('''
     ament iment ment acao icao ucao cao ador edor idor ant ent
     avel ivel ari ori ad id ativ iv agem ism ist idade ao ur e

@@ -176,6 +176,9 @@ class ShortFormsTestCase(unittest.TestCase):
                 ]:
             with self.subTest(short=short):
                 self.assertEqual(tokens(short), tokens(full))
+        # a tax assessment is no vehicle's
+        self.assertNotIn(
+            tokens("Veículo")[0], tokens("Multas - Auto de Infração"))
 
 
 class DiversityTestCase(unittest.TestCase):
