@@ -425,7 +425,7 @@ def _stem(token):
 # "transporte"
 _DERIVATIONS = sorted('''
     ament iment ment acao icao ucao cao ador edor idor ant ent
-    avel ivel ari ori ad id ativ iv agem ism ist idade ao ur e
+    avel ivel ari ori ad id agem ism ist idade ao ur e
     '''.split(), key=len, reverse=True)
 # the shortest root left: shorter ones join words that are not related
 _ROOT_LENGTH = 5

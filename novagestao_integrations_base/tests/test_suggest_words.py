@@ -147,6 +147,11 @@ class RootsTestCase(unittest.TestCase):
         # a short word keeps its letters: "venda" is no "vendedor"
         self.assertEqual(root(tokens("Vendas")[0]), tokens("Vendas")[0])
         self.assertNotEqual(root("contabil"), root("contador"))
+        # an adjective keeps its ending: administrative expenses are no
+        # administration fees
+        self.assertNotEqual(
+            root(tokens("Administrativas")[0]),
+            root(tokens("Administração")[0]))
 
     def test_family_of_words(self):
         names = ["Monitoramento e Rastreamento de Frota", "Vale-Transporte",
