@@ -19,8 +19,11 @@ end."""
 import contextlib
 import cProfile
 import datetime as dt
+import logging
 import os
 import resource
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +101,40 @@ def bench_database(dataset=None, modules=('novagestao_omie',)):
         if server is not None:
             server.shutdown()
         drop_db()
+
+
+def queue_workers(count):
+    """Let runs share their title chunks with count more processes: set
+    before trytond is imported ([queue] worker, [integration]
+    import_workers), PostgreSQL only"""
+    if count > 1:
+        os.environ['TRYTOND_QUEUE__WORKER'] = 'True'
+        os.environ['TRYTOND_INTEGRATION__IMPORT_WORKERS'] = str(count)
+
+
+@contextlib.contextmanager
+def worker_processes(count):
+    """trytond-worker on the benchmark's database with count processes
+    (none for 0), stopped at the end"""
+    if count < 1:
+        yield None
+        return
+    env = dict(os.environ)
+    env['TRYTOND_DATABASE__URI'] = os.environ['TRYTOND_DATABASE_URI']
+    process = subprocess.Popen([
+            os.path.join(os.path.dirname(sys.executable), 'trytond-worker'),
+            '-d', database_name(), '-n', str(count), '--name', 'integration'],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def database_name():
@@ -229,6 +266,9 @@ def run_sync(integration_id, company_id, trigger='manual', profile=None,
 
     database = database_name()
     context = company_context(company_id)
+    steps = StepTimes()
+    logging.getLogger('novagestao_omie.sync').addHandler(steps)
+    logging.getLogger('novagestao_omie.sync').setLevel(logging.INFO)
     start, cpu = time.perf_counter(), time.process_time()
     with Transaction().start(database, 0, context=context):
         Integration = Pool().get('integration.integration')
@@ -240,6 +280,8 @@ def run_sync(integration_id, company_id, trigger='manual', profile=None,
             profile.dump_stats(profile.path)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
+    logging.getLogger('novagestao_omie.sync').removeHandler(steps)
+    print("  steps: %s" % ', '.join(steps.lines), file=sys.stderr)
     with Transaction().start(database, 0, readonly=True):
         Integration = Pool().get('integration.integration')
         run = Integration(integration_id).runs[0]
@@ -253,6 +295,19 @@ def run_sync(integration_id, company_id, trigger='manual', profile=None,
                 file=sys.stderr)
         return SyncResult(seconds, cpu, run.state, run.remote_calls or 0,
             run.summary(), len(run.errors))
+
+
+class StepTimes(logging.Handler):
+    "Keeps the times of the steps that the sync logs"
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if ': step ' in message:
+            self.lines.append(message.split(': step ', 1)[1])
 
 
 def profiled(prefix, name):

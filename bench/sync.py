@@ -17,7 +17,9 @@ linearly) and the incremental time.
 
     .venv/bin/python bench/sync.py --titles 600 --parties 100 --movements 300
 
-runs one size in this process and prints its runs in detail."""
+runs one size in this process and prints its runs in detail.  --workers 2
+(PostgreSQL) has a trytond-worker process build title chunks beside the
+first sync (see novagestao_omie/sync_chunks.py)."""
 import argparse
 import json
 import os
@@ -27,7 +29,7 @@ import sys
 from _common import (
     change_titles, create_company, create_integration, database_environment,
     dataset_of, map_categories, peak_memory_mb, print_table, profiled,
-    run_sync, bench_database)
+    queue_workers, run_sync, bench_database, worker_processes)
 
 
 def main():
@@ -43,6 +45,9 @@ def main():
     parser.add_argument('--changed', type=int, default=100,
         help="titles changed in Omie before the incremental sync")
     parser.add_argument('--seed', type=int, default=7)
+    parser.add_argument('--workers', type=int, default=1,
+        help="processes that build the title chunks of a run: the run and "
+        "N-1 trytond-worker processes (PostgreSQL)")
     parser.add_argument('--profile', metavar='PREFIX',
         help="write a cProfile of each sync to PREFIX-<sync>.prof")
     parser.add_argument('--json', action='store_true',
@@ -51,6 +56,7 @@ def main():
     if args.sizes:
         return sizes(args)
     database_environment('bench_sync')
+    queue_workers(args.workers)
     result = bench(args)
     if args.json:
         print(json.dumps(result))
@@ -64,14 +70,16 @@ def bench(args):
         company_id = create_company()
         integration_id = create_integration(company_id, server.url)
         map_categories(integration_id, company_id, dataset)
-        first = run_sync(integration_id, company_id,
-            profile=profiled(args.profile, 'first'))
-        report("first sync", first)
-        changed = change_titles(sandbox, dataset, args.changed)
-        print("changed %d titles in the sandbox" % changed)
-        incremental = run_sync(integration_id, company_id,
-            profile=profiled(args.profile, 'incremental'))
-        report("incremental sync", incremental)
+        with worker_processes(args.workers - 1):
+            first = run_sync(integration_id, company_id,
+                profile=profiled(args.profile, 'first'))
+            report("first sync", first)
+            report_chunks()
+            changed = change_titles(sandbox, dataset, args.changed)
+            print("changed %d titles in the sandbox" % changed)
+            incremental = run_sync(integration_id, company_id,
+                profile=profiled(args.profile, 'incremental'))
+            report("incremental sync", incremental)
     return {
         'titles': len(dataset.payables) + len(dataset.receivables),
         'parties': len(dataset.parties),
@@ -101,13 +109,36 @@ def report(title, result):
                     '%s=%d' % item for item in counts.items() if item[1])))
 
 
+def report_chunks():
+    "Print who built the shared chunks, and the build and post times"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    from _common import database_name
+    with Transaction().start(database_name(), 0, readonly=True):
+        Chunk = Pool().get('integration.sync.chunk')
+        chunks = Chunk.search([])
+        if not chunks:
+            return
+        builders = {}
+        for chunk in chunks:
+            builders.setdefault(chunk.built_by, []).append(chunk)
+        print("  shared chunks: %d; built %s; posted by the run in %.1f s" % (
+                len(chunks), ', '.join(
+                    '%d in %.1f s by %s' % (len(c), sum(
+                            x.build_seconds or 0 for x in c), b)
+                    for b, c in sorted(builders.items())),
+                sum(c.post_seconds or 0 for c in chunks)), flush=True)
+
+
 def sizes(args):
     "Run each size in a process of its own; print the table"
     results = []
     for size in [int(s) for s in args.sizes.split(',') if s.strip()]:
         command = [sys.executable, os.path.abspath(__file__),
             '--titles', str(size), '--changed', str(args.changed),
-            '--seed', str(args.seed), '--json']
+            '--seed', str(args.seed), '--workers', str(args.workers),
+            '--json']
         if args.profile:
             command += ['--profile', '%s-%d' % (args.profile, size)]
         print("size %d titles…" % size, file=sys.stderr, flush=True)

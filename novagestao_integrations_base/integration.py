@@ -391,6 +391,10 @@ class Integration(ModelSQL, ModelView):
                 'novagestao_integrations_base.msg_connector_not_installed',
                 integration=self.rec_name, connector=self.connector))
 
+    def connector_build_chunks(self, run, entity):
+        """Build the pending chunks of entity that the connector's run
+        shares with the queue workers (see integration.sync.chunk)"""
+
     def connector_retry(self, errors):
         """Import again the records of the errors
         Return the errors that are now resolved"""

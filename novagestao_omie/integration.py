@@ -126,6 +126,12 @@ class Integration(metaclass=PoolMeta):
         from .sync import OmieSync
         OmieSync(self, run).synchronise()
 
+    def connector_build_chunks(self, run, entity):
+        if self.connector != 'omie':
+            return super().connector_build_chunks(run, entity)
+        from .sync import OmieSync
+        OmieSync(self, run).build_chunks(entity)
+
     @fields.depends('id', 'connector')
     def get_category_groups(self):
         """The Omie groups of the integration's categories ("2.02"), named

@@ -23,6 +23,7 @@ from novagestao_integrations_base.binding import BindingMixin
 
 from . import codes
 from .amounts import amount_problem
+from .sync_chunks import POST_LATER
 
 INVOICE_TYPES = {'payable': 'in', 'receivable': 'out'}
 PARTY_KIND = 'party'
@@ -306,7 +307,12 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
         cls._omie_cancel([old for old, _ in to_replace])
         new_invoices = [i for _, i, _ in to_create]
         cls.save(new_invoices)
-        cls.post(new_invoices)
+        if Transaction().context.get(POST_LATER):
+            # the run posts the others in a transaction of their own; a
+            # replacement takes the payments of its invoice at once
+            cls.post([i for i in new_invoices if i.omie_replaces])
+        else:
+            cls.post(new_invoices)
         cls._omie_attach_payments(payments)
 
         to_bind.extend(to_create)
@@ -335,6 +341,21 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 run, kind, str(title.omie_id), error_kind, message,
                 suggested_fix=fix, payload=title.raw, detail=detail)
         return counts
+
+    @classmethod
+    def omie_post_built(cls, integration, kind, external_ids):
+        """Post the invoices of the titles that a chunk's build left in
+        draft (see sync_chunks)"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        bindings = Binding.lookup(integration, kind, external_ids)
+        invoices = [i for i in cls._omie_bound_invoices(
+                    bindings.values()).values()
+            if i.state == 'draft']
+        if invoices:
+            with Transaction().set_context(
+                    company=integration.company.id, _skip_warnings=True):
+                cls.post(cls.browse([i.id for i in invoices]))
 
     @classmethod
     def omie_delete_titles(cls, integration, run, kind, external_ids):

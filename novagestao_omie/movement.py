@@ -26,6 +26,7 @@ from novagestao_integrations_base.binding import BindingMixin
 
 from .amounts import amount_problem
 from .settlement import STATEMENT_LINE_KIND, OmieAccounts
+from .sync_chunks import POST_LATER
 
 STATEMENT_KIND = 'statement'
 PARTY_KIND = 'party'
@@ -391,8 +392,32 @@ class Statement(BindingMixin, metaclass=PoolMeta):
         if len(bound) != len(rows) or not statement.lines:
             return
         cls.validate_statement([statement])
+        if Transaction().context.get(POST_LATER):
+            # the run posts it in a transaction of its own
+            return
         cls.post([statement])
         Move.omie_reconcile_clearing(integration, rows)
+
+    @classmethod
+    def omie_post_built(cls, integration, statements):
+        """Post the statements of Omie's (one account and month each) that
+        a chunk's build validated (see sync_chunks)"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        Move = pool.get('account.move')
+        keys = {month_key(s.account_omie_id, s.start_date): s
+            for s in statements if s.start_date}
+        with Transaction().set_context(
+                company=integration.company.id, _skip_warnings=True):
+            for key, binding in Binding.lookup(
+                    integration, STATEMENT_KIND, list(keys)).items():
+                statement = binding.record
+                if not statement or statement.state != 'validated':
+                    continue
+                cls.post([statement])
+                Move.omie_reconcile_clearing(integration, [
+                        str(l.omie_id) for l in keys[key].lines
+                        if l.omie_id])
 
     @classmethod
     def _omie_record_errors(cls, integration, run, omie, resolved, errors):

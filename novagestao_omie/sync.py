@@ -37,6 +37,7 @@ from novagestao_integrations_base.sync import (
 
 from .omie import errors, records
 from .settlement import settlement_stamp
+from .sync_chunks import SharedChunks
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ PENDING_CONSULT_LIMIT = 20
 # The statements of this many months before the cursor's are read again:
 # Omie accepts movements dated in the past.
 STATEMENT_OVERLAP_MONTHS = 1
+# Statement months read from Omie before they are shared with the workers
+# (see sync_chunks), a chunk each
+STATEMENT_BATCH = 20
 # Runs of webhook events check the books once in this interval at most
 BOOKS_CHECK_INTERVAL = dt.timedelta(minutes=10)
 # Omie refuses the same read again within a minute (its redundant-call
@@ -117,6 +121,9 @@ class Step:
     runner: str = None  # (step, progress, share) -> runs the whole step
     before: str = None  # (step, raw records) -> runs before their import
     deleted: str = None  # (step, external ids) -> records gone from Omie
+    # (step, raw records) -> posts what a chunk built in draft: the chunks
+    # of the step may then be built by queue workers (see sync_chunks)
+    post: str = None
     # whether a record imported as Omie holds it now (the content hash of
     # its binding) is told apart before its chunk: see split_unchanged
     skip_unchanged: bool = False
@@ -135,10 +142,11 @@ def omie_date(value):
     return value.strftime('%d/%m/%Y')
 
 
-class OmieSync:
+class OmieSync(SharedChunks):
     "Synchronise one Omie integration inside one sync run"
 
     def __init__(self, integration, run, client=None):
+        super().__init__()
         self.integration = integration
         self.run = run
         self.client = client or integration.omie_client()
@@ -203,7 +211,8 @@ class OmieSync:
                 requires=('party',),
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
-                deleted='deleted_titles', skip_unchanged=True),
+                deleted='deleted_titles', skip_unchanged=True,
+                post='post_titles'),
             Step('receivable', 'ListarContasReceber',
                 TitleParser('receivable'),
                 'account.invoice|omie_import_receivables', weight=3,
@@ -211,7 +220,8 @@ class OmieSync:
                 requires=('party',),
                 filters='title_filters', pending='retry_pending_titles',
                 repoll='title_repoll', before='cancelled_settlements',
-                deleted='deleted_titles', skip_unchanged=True),
+                deleted='deleted_titles', skip_unchanged=True,
+                post='post_titles'),
             Step('settlement', 'ListarMovimentos', SettlementMovement,
                 'account.move|omie_import_settlements', weight=2,
                 params={'cTpLancamento': 'BX', 'lDadosCad': 'S'},
@@ -221,7 +231,8 @@ class OmieSync:
                 pending='retry_pending_settlements'),
             Step('statement', 'ListarExtrato', records.Statement,
                 'account.statement|omie_import_statements', weight=3,
-                runner='run_statement_step', requires=('bank_account',)),
+                runner='run_statement_step', requires=('bank_account',),
+                post='post_statements'),
             Step('nf', 'ListarNF', records.Invoice,
                 'account.invoice|omie_import_nfs',
                 filters='nf_filters', pending='retry_pending_nfs'),
@@ -249,6 +260,7 @@ class OmieSync:
                     self.run.current_step = self.entity_label(step.entity)
                     self.run.save()
                     self.commit()
+                    started = time.monotonic()
                     try:
                         self.run_step(
                             step, done / total * 100, step.weight / total)
@@ -259,6 +271,8 @@ class OmieSync:
                         failed[step.entity] = error
                     else:
                         self.step_done(step)
+                    logger.info("run %d: step %s in %.1f s", self.run.id,
+                        step.entity, time.monotonic() - started)
                 done += step.weight
             if not failed:
                 self.check_books()
@@ -354,6 +368,8 @@ class OmieSync:
     def run_step(self, step, start_progress, share):
         pool = Pool()
         Cursor = pool.get('integration.cursor')
+        if step.post:
+            self.finish_left_chunks(step)
         if step.runner:
             return getattr(self, step.runner)(step, start_progress, share)
         if not step.incremental:
@@ -402,16 +418,17 @@ class OmieSync:
                 if unchanged:
                     self.run.add_counts(step.entity, unchanged=len(unchanged))
                     self.commit()
-            for start in range(0, len(raws), step.chunk):
-                chunk = raws[start:start + step.chunk]
-                if step.before:
-                    getattr(self, step.before)(step, chunk)
-                parsed = self.with_locks(self.import_records, step, chunk)
+            chunks = [raws[start:start + step.chunk]
+                for start in range(0, len(raws), step.chunk)]
+            if self.shares_chunks(step, chunks):
+                parsed_lists = [self.import_shared(step, chunks)]
+            else:
+                parsed_lists = (self.import_chunk(step, c) for c in chunks)
+            for parsed in parsed_lists:
                 for record in parsed:
                     altered = step.stamp(record)
                     if altered and (newest is None or altered > newest):
                         newest = altered
-                self.commit()
             if start_progress is not None:
                 total_pages = page.total_pages or page.number
                 self.run.set_progress(
@@ -420,8 +437,17 @@ class OmieSync:
                 self.commit()
         return newest
 
-    def import_records(self, step, raws):
-        """Parse the Omie records and hand them to the importer of the step
+    def import_chunk(self, step, raws):
+        "Import a chunk of records in a transaction; return them parsed"
+        if step.before:
+            getattr(self, step.before)(step, raws)
+        parsed = self.with_locks(self.import_records, step, raws)
+        self.commit()
+        return parsed
+
+    def import_records(self, step, raws, counts=None):
+        """Parse the Omie records and hand them to the importer of the step;
+        add what it did to counts, or to the run's counters
         Return the parsed records"""
         pool = Pool()
         Error = pool.get('integration.sync.error')
@@ -439,10 +465,14 @@ class OmieSync:
                 if record is not None:
                     parsed.append(record)
         parsed, stale = self.drop_stale(step, parsed)
-        counts = step.importer_method()(self.integration, self.run, parsed)
-        counts['failed'] = counts.get('failed', 0) + failed
-        counts['unchanged'] = counts.get('unchanged', 0) + len(stale)
-        self.run.add_counts(step.entity, **counts)
+        done = step.importer_method()(self.integration, self.run, parsed)
+        done['failed'] = done.get('failed', 0) + failed
+        done['unchanged'] = done.get('unchanged', 0) + len(stale)
+        if counts is None:
+            self.run.add_counts(step.entity, **done)
+        else:
+            for name, value in done.items():
+                counts[name] = counts.get(name, 0) + value
         return parsed + stale
 
     def split_unchanged(self, step, raws):
@@ -808,8 +838,19 @@ class OmieSync:
         skipped = [p for p in periods
             if p in read_lately and p not in retry]
         periods = [p for p in periods if p not in skipped]
+        shared = self.shares_chunks(step, periods)
+        months = []
         for index, (account, month) in enumerate(periods, 1):
-            self.import_statement_month(step, account, month, today)
+            if not shared:
+                self.import_statement_month(step, account, month, today)
+            else:
+                # a chunk per month, shared with the workers by batches
+                months.append([self.read_statement_month(
+                            step, account, month, today)])
+                if len(months) < STATEMENT_BATCH and index < len(periods):
+                    continue
+                self.import_shared(step, months)
+                months = []
             self.run.set_progress(
                 start_progress + share * 100 * index / len(periods),
                 remote_calls=self.client.calls)
@@ -850,6 +891,11 @@ class OmieSync:
 
     def import_statement_month(self, step, account, month, today):
         "Import Omie's statement of the bank account for the month"
+        data = self.read_statement_month(step, account, month, today)
+        self.with_locks(self.import_records, step, [data])
+
+    def read_statement_month(self, step, account, month, today):
+        "Return Omie's statement of the bank account for the month"
         end = min(last_day(month), today)
         data = self.client.call(
             step.call, nCodCC=account, dPeriodoInicial=omie_date(month),
@@ -860,7 +906,7 @@ class OmieSync:
         data.setdefault('dPeriodoFinal', omie_date(end))
         if end == today:
             self.current_statements[account] = data
-        self.with_locks(self.import_records, step, [data])
+        return data
 
 
 class TitleParser:

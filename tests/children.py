@@ -33,11 +33,13 @@ class ChildProcessCase(unittest.TestCase):
     "Child processes on databases of their own, and the sandbox they call"
     child_module = None  # 'tests.sync_child'
     sandbox_seed = 41
+    sandbox_size = {}  # parties, titles, movements of start_sandbox
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox, cls.server = start_sandbox(seed=cls.sandbox_seed)
+        cls.sandbox, cls.server = start_sandbox(
+            seed=cls.sandbox_seed, **cls.sandbox_size)
         cls.folder = tempfile.mkdtemp(prefix='children-')
         cls.databases = []
         cls.categories = [

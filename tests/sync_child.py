@@ -8,6 +8,9 @@
     python -m tests.sync_child sync [ENTITY:N]  run a sync; with ENTITY:N,
         print KILL-ME and wait to be killed once the N-th page of ENTITY is
         imported and not committed yet
+    python -m tests.sync_child sync post:ENTITY:N  the same once the N-th
+        chunk of ENTITY shared with queue workers is posted, not committed
+    python -m tests.sync_child chunks           print those chunks as JSON
     python -m tests.sync_child snapshot         print the database as JSON,
                                                 without ids nor timestamps
     python -m tests.sync_child drop             drop the database
@@ -97,14 +100,29 @@ def setup(url, categories):
 
 def sync(die_at=None):
     from novagestao_omie.sync import OmieSync
-    if die_at:
+    if die_at and die_at.startswith('post:'):
+        _, entity, count = die_at.split(':')
+        original_post = OmieSync.post_chunk
+        posted = []
+
+        def post_chunk(self, step, run):
+            done = original_post(self, step, run)
+            if done and step.entity == entity:
+                posted.append(step)
+                if len(posted) == int(count):
+                    # posted, not committed: now is the time to die
+                    print('KILL-ME', flush=True)
+                    time.sleep(600)
+            return done
+        OmieSync.post_chunk = post_chunk
+    elif die_at:
         entity, page = die_at.split(':')
         page = int(page)
         original = OmieSync.import_records
         seen = []
 
-        def import_records(self, step, raws):
-            parsed = original(self, step, raws)
+        def import_records(self, step, raws, **options):
+            parsed = original(self, step, raws, **options)
             if step.entity == entity:
                 seen.append(step)
                 if len(seen) == page:
@@ -246,6 +264,16 @@ def snapshot():
             }
 
 
+def chunks():
+    "The chunks of the runs shared with queue workers"
+    transaction, _ = start(readonly=True)
+    with transaction:
+        Chunk = Pool().get('integration.sync.chunk')
+        return [[c.entity, c.state, c.built_by, json.loads(c.counts or '{}'),
+                c.payload is None]
+            for c in Chunk.search([])]
+
+
 def main(argv):
     command = argv[0]
     if command == 'setup':
@@ -254,6 +282,8 @@ def main(argv):
         result = sync(argv[1] if len(argv) > 1 else None)
     elif command == 'snapshot':
         result = snapshot()
+    elif command == 'chunks':
+        result = chunks()
     elif command == 'drop':
         drop_db()
         result = {}
