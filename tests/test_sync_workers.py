@@ -18,7 +18,7 @@ import unittest
 from .children import ChildProcessCase, backend_name
 
 WORKERS = 2
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 
 
 def without_numbers(snapshot):
@@ -66,7 +66,7 @@ class SyncWorkersTestCase(ChildProcessCase):
     "Title chunks built by a trytond-worker beside the run"
     child_module = 'tests.sync_child'
     sandbox_seed = 43
-    sandbox_size = {'parties': 20, 'titles': 120, 'movements': 20}
+    sandbox_size = {'parties': 12, 'titles': 60, 'movements': 16}
 
     @classmethod
     def setUpClass(cls):
