@@ -172,30 +172,11 @@ def evaluate(synonyms_for, show_errors=False):
         cross += sum(
             not compatible(row['type'], kinds[s.account]) for s in ranked)
         top = [s.account for s in ranked[:3]]
-        for split in [row['split'], 'all']:
-            result = results[split]
-            result['n'] += 1
-            result['top1'] += top[:1] == expected
-            result['top3'] += expected[0] in top
+        tally(results, [row['split'], 'all'], top, expected)
         if top[:1] != expected:
             errors.append((row, ranked[:3]))
-    for split in ['tune', 'heldout', 'style', 'all']:
-        r = results[split]
-        if not r['n']:
-            continue
-        print("  %-8s %3d pairs  top-1 %5.1f%%  top-3 %5.1f%%" % (
-                split, r['n'], 100 * r['top1'] / r['n'],
-                100 * r['top3'] / r['n']))
-    print("  cross-type suggestions (any rank): %d" % cross)
-    if show_errors:
-        for row, ranked in errors:
-            print("  [%s] %s (%s) → expected %r, got %s" % (
-                    row['split'], row['category'], row['type'],
-                    row['expected'], '; '.join('%r %.0f [%s]' % (
-                            names[s.account], s.score, describe(s.reasons))
-                        for s in ranked)))
-    return {split: (r['top1'] / r['n'], r['top3'] / r['n'])
-        for split, r in results.items()}, cross
+    return report(results, ['tune', 'heldout', 'style', 'all'], 8, cross,
+        errors if show_errors else [], 'split', names)
 
 
 def evaluate_heldout(show_errors=False):
@@ -220,28 +201,42 @@ def evaluate_heldout(show_errors=False):
         cross += sum(
             not compatible(row['type'], kinds[s.account]) for s in ranked)
         top = [s.account for s in ranked[:3]]
-        for split in [row['split'], 'novel' if row['novel'] == 'yes'
-                else 'known', row['chart'], 'all']:
-            result = results[split]
-            result['n'] += 1
-            result['top1'] += top[:1] == expected
-            result['top3'] += expected[0] in top
+        tally(results, [row['split'], 'novel' if row['novel'] == 'yes'
+                else 'known', row['chart'], 'all'], top, expected)
         if top[:1] != expected and row['split'] == 'dev':
             errors.append((row, ranked[:3]))
-    for split in ['dev', 'test', 'novel', 'known', 'comercio', 'industria',
-            'all']:
+    return report(results,
+        ['dev', 'test', 'novel', 'known', 'comercio', 'industria', 'all'], 9,
+        cross, errors if show_errors else [], 'chart', names)
+
+
+def tally(results, splits, top, expected):
+    "Count a pair in each of its splits: whether it is first, in the top 3"
+    for split in splits:
+        result = results[split]
+        result['n'] += 1
+        result['top1'] += top[:1] == expected
+        result['top3'] += expected[0] in top
+
+
+def report(results, splits, width, cross, errors, label, names):
+    """Print the accuracy of each split (width: of its name), the cross-type
+    count and the errors (labelled by their row's label column)
+    Return ({split: (top-1, top-3)}, cross)"""
+    for split in splits:
         r = results[split]
-        print("  %-9s %3d pairs  top-1 %5.1f%%  top-3 %5.1f%%" % (
-                split, r['n'], 100 * r['top1'] / r['n'],
+        if not r['n']:
+            continue
+        print("  %-*s %3d pairs  top-1 %5.1f%%  top-3 %5.1f%%" % (
+                width, split, r['n'], 100 * r['top1'] / r['n'],
                 100 * r['top3'] / r['n']))
     print("  cross-type suggestions (any rank): %d" % cross)
-    if show_errors:
-        for row, ranked in errors:
-            print("  [%s] %s (%s) → expected %r, got %s" % (
-                    row['chart'], row['category'], row['type'],
-                    row['expected'], '; '.join('%r %.0f [%s]' % (
-                            names[s.account], s.score, describe(s.reasons))
-                        for s in ranked)))
+    for row, ranked in errors:
+        print("  [%s] %s (%s) → expected %r, got %s" % (
+                row[label], row['category'], row['type'],
+                row['expected'], '; '.join('%r %.0f [%s]' % (
+                        names[s.account], s.score, describe(s.reasons))
+                    for s in ranked)))
     return {split: (r['top1'] / r['n'], r['top3'] / r['n'])
         for split, r in results.items()}, cross
 
