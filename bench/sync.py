@@ -28,8 +28,8 @@ import sys
 
 from _common import (
     change_titles, create_company, create_integration, database_environment,
-    dataset_of, map_categories, peak_memory_mb, print_table, profiled,
-    queue_workers, run_sync, bench_database, worker_processes)
+    database_name, dataset_of, map_categories, peak_memory_mb, print_table,
+    profiled, queue_workers, run_sync, bench_database, worker_processes)
 
 
 def main():
@@ -114,7 +114,6 @@ def report_chunks():
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
-    from _common import database_name
     with Transaction().start(database_name(), 0, readonly=True):
         Chunk = Pool().get('integration.sync.chunk')
         chunks = Chunk.search([])

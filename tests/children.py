@@ -112,3 +112,17 @@ class ChildProcessCase(unittest.TestCase):
                         database, ' '.join(args), process.returncode,
                         output[-2000:], err.read()[-6000:]))
         return json.loads(output.strip().splitlines()[-1])
+
+
+class SyncChildCase(ChildProcessCase):
+    "Syncs in tests/sync_child.py on databases set up alike"
+    child_module = 'tests.sync_child'
+    database_prefix = None  # 'resume'
+
+    @classmethod
+    def prepare(cls, name):
+        "A new database with the company, the integration and its mappings"
+        database = cls.new_database(cls.database_prefix, name)
+        cls.child(database, 'setup', cls.server.url,
+            stdin=json.dumps(cls.categories))
+        return database

@@ -16,12 +16,12 @@ import signal
 import sys
 import time
 
-from .children import ChildProcessCase
+from .children import SyncChildCase
 
 
-class SyncResumeTestCase(ChildProcessCase):
+class SyncResumeTestCase(SyncChildCase):
     "A killed sync resumes into the database of an uninterrupted one"
-    child_module = 'tests.sync_child'
+    database_prefix = 'resume'
     sandbox_seed = 41
 
     @classmethod
@@ -31,14 +31,6 @@ class SyncResumeTestCase(ChildProcessCase):
         cls.reference_db = cls.prepare('reference')
         cls.reference_run = cls.child(cls.reference_db, 'sync')
         cls.reference = cls.child(cls.reference_db, 'snapshot')
-
-    @classmethod
-    def prepare(cls, name):
-        "A new database with the company, the integration and its mappings"
-        database = cls.new_database('resume', name)
-        cls.child(database, 'setup', cls.server.url,
-            stdin=json.dumps(cls.categories))
-        return database
 
     def kill_and_resume(self, die_at):
         """Kill a sync while it imports the page die_at ('entity:page'),

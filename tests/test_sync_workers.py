@@ -15,7 +15,7 @@ import sys
 import tempfile
 import unittest
 
-from .children import ChildProcessCase, backend_name
+from .children import SyncChildCase, backend_name
 
 WORKERS = 2
 PAGE_SIZE = 20
@@ -62,9 +62,9 @@ def stop_worker(process):
 
 @unittest.skipIf(backend_name() == 'sqlite',
     "queue workers run beside a sync on PostgreSQL only")
-class SyncWorkersTestCase(ChildProcessCase):
+class SyncWorkersTestCase(SyncChildCase):
     "Title chunks built by a trytond-worker beside the run"
-    child_module = 'tests.sync_child'
+    database_prefix = 'workers'
     sandbox_seed = 43
     sandbox_size = {'parties': 12, 'titles': 60, 'movements': 16}
 
@@ -91,18 +91,6 @@ class SyncWorkersTestCase(ChildProcessCase):
             env['TRYTOND_QUEUE__WORKER'] = 'True'
             env['TRYTOND_INTEGRATION__IMPORT_WORKERS'] = str(WORKERS)
         return env
-
-    @classmethod
-    def prepare(cls, name):
-        database = cls.new_database('workers', name)
-        cls.child(database, 'setup', cls.server.url,
-            stdin=cls.categories_json())
-        return database
-
-    @classmethod
-    def categories_json(cls):
-        import json
-        return json.dumps(cls.categories)
 
     def start_worker(self, database):
         "Start trytond-worker on the database, with one process"
