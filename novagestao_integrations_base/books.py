@@ -13,7 +13,7 @@ module keeps the results and their history."""
 import logging
 from decimal import Decimal
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -252,9 +252,9 @@ class Integration(metaclass=PoolMeta):
                     ('check', '=', check.id),
                     ('explained', '=', False),
                     ], order=[('id', 'ASC')], limit=1)
-            return check, gettext(
+            return check, ngettext(
                 'novagestao_integrations_base.msg_incident_books_differ',
-                count=check.unexplained_count, subject=first.subject,
+                check.unexplained_count, count=check.unexplained_count, subject=first.subject,
                 difference=_money(first.difference))
 
 

@@ -12,7 +12,7 @@ for the causes that only time reveals."""
 import datetime as dt
 import logging
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -163,7 +163,8 @@ class Integration(metaclass=PoolMeta):
         count = Event.search_count(domain)
         if count:
             event, = Event.search(domain, order=[('id', 'DESC')], limit=1)
-            return event, gettext(MESSAGE % 'webhook_failed', count=count)
+            return event, ngettext(
+                MESSAGE % 'webhook_failed', count, count=count)
 
     def _incident_errors_pending(self, now):
         pool = Pool()
@@ -178,7 +179,7 @@ class Integration(metaclass=PoolMeta):
         if count:
             error, = Error.search(
                 domain, order=[('first_seen', 'ASC')], limit=1)
-            return error, gettext(MESSAGE % 'errors_pending',
+            return error, ngettext(MESSAGE % 'errors_pending', count,
                 count=count, hours=hours)
 
     def _incident_sync_overdue(self, now):
@@ -201,8 +202,8 @@ class Integration(metaclass=PoolMeta):
         if count:
             conflict, = Conflict.search(
                 domain, order=[('id', 'ASC')], limit=1)
-            return conflict, gettext(
-                MESSAGE % 'conflicts_waiting', count=count)
+            return conflict, ngettext(
+                MESSAGE % 'conflicts_waiting', count, count=count)
 
 
 class SyncRun(metaclass=PoolMeta):

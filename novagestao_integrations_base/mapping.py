@@ -5,7 +5,7 @@ from sql import Literal, Null
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
@@ -425,22 +425,22 @@ class Mapping(ModelSQL, ModelView):
                         'novagestao_integrations_base.msg_reason_synonym',
                         score=values[0], group=values[1]))
             elif code == 'usage':
-                texts.append(gettext(
+                texts.append(ngettext(
                         'novagestao_integrations_base.msg_reason_usage',
-                        count=values[0]))
+                        int(values[0]), count=values[0]))
             elif code == 'party_usage':
-                texts.append(gettext(
+                texts.append(ngettext(
                         'novagestao_integrations_base'
                         '.msg_reason_party_usage',
-                        count=values[0]))
+                        int(values[0]), count=values[0]))
             elif code in {'qualifier', 'qualifier_conflict'}:
                 texts.append(gettext(
                         'novagestao_integrations_base.msg_reason_' + code,
                         qualifier=values[0]))
             elif code in {'learned', 'rejected'}:
-                texts.append(gettext(
+                texts.append(ngettext(
                         'novagestao_integrations_base.msg_reason_' + code,
-                        count=values[0]))
+                        int(values[0]), count=values[0]))
         return '; '.join(texts)
 
 

@@ -33,22 +33,40 @@ def main():
             exported.extend(view_entries(module))
             path = os.path.join(ROOT, module, 'locale', LANG + '.po')
             old = polib.pofile(path) if os.path.exists(path) else []
-            by_context = {(e.msgctxt, e.msgid): e.msgstr for e in old}
-            by_text = {e.msgid: e.msgstr for e in old if e.msgstr}
+            by_context = {(e.msgctxt, e.msgid): e for e in old}
+            by_text = {e.msgid: e for e in old if translated(e)}
             result = polib.POFile(wrapwidth=78)
             result.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
             for entry in sorted(exported, key=lambda e: (e.msgctxt, e.msgid)):
-                msgstr = (by_context.get((entry.msgctxt, entry.msgid))
-                    or by_text.get(entry.msgid, ''))
-                if not msgstr:
+                known = (by_context.get((entry.msgctxt, entry.msgid))
+                    or by_text.get(entry.msgid))
+                if known is not None and (
+                        known.msgid_plural != entry.msgid_plural):
+                    known = None
+                if known is None or not translated(known):
                     missing += 1
                     print("untranslated %s: %s" % (module, entry.msgid))
-                result.append(polib.POEntry(
-                        msgctxt=entry.msgctxt, msgid=entry.msgid,
-                        msgstr=msgstr, flags=entry.flags))
+                new = polib.POEntry(
+                    msgctxt=entry.msgctxt, msgid=entry.msgid,
+                    flags=entry.flags)
+                if entry.msgid_plural:
+                    # a message of a count: its singular and plural forms
+                    new.msgid_plural = entry.msgid_plural
+                    new.msgstr_plural = dict(known.msgstr_plural) if known \
+                        else {0: '', 1: ''}
+                else:
+                    new.msgstr = known.msgstr if known else ''
+                result.append(new)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             result.save(path)
     return 1 if missing else 0
+
+
+def translated(entry):
+    if entry.msgid_plural:
+        return bool(entry.msgstr_plural) and all(
+            entry.msgstr_plural.values())
+    return bool(entry.msgstr)
 
 
 def view_entries(module):

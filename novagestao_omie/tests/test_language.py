@@ -9,6 +9,7 @@ import sys
 import unittest
 from decimal import Decimal
 
+from trytond.i18n import ngettext
 from trytond.ir.lang import get_parent_language
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase, activate_module, with_transaction
@@ -132,6 +133,23 @@ class LanguageTestCase(TestCase):
                 dict(statement['state']['selection'])['posted'],
                 "Confirmado")
 
+
+    @with_transaction()
+    def test_counts_read_singular_and_plural(self):
+        "A message of a count reads one thing in the singular, more plural"
+        self.load_pt_br()
+        message = 'novagestao_integrations_base.msg_incident_conflicts_waiting'
+        texts = {}
+        for language in ['en', 'pt_BR']:
+            with Transaction().set_context(language=language):
+                texts[language] = [
+                    ngettext(message, n, count=n) for n in [1, 3]]
+        self.assertEqual([t.split('.')[0] for t in texts['en']], [
+                "1 data conflict waits for a decision",
+                "3 data conflicts wait for a decision"])
+        self.assertEqual([t.split('.')[0] for t in texts['pt_BR']], [
+                "1 conflito de dados aguarda uma decisão",
+                "3 conflitos de dados aguardam uma decisão"])
 
 class OverridesFileTestCase(unittest.TestCase):
     "Test the pt_BR overrides follow the installed Tryton modules"
