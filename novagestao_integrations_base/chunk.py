@@ -137,6 +137,13 @@ class SyncChunk(ModelSQL):
         self.build_seconds = round(seconds, 3)
         self.save()
 
+    def split(self, record_lists):
+        """Replace the pending chunk by a chunk of each list of its records,
+        so that the one a process cannot build does not hold the others"""
+        pieces = self.add(self.run, self.entity, record_lists)
+        self.delete([self])
+        return pieces
+
     def posted(self, seconds):
         self.state = 'done'
         self.payload = None

@@ -23,7 +23,7 @@ from novagestao_integrations_base.binding import BindingMixin
 
 from . import codes
 from .amounts import amount_problem
-from .sync_chunks import POST_LATER
+from .context import POST_LATER
 
 INVOICE_TYPES = {'payable': 'in', 'receivable': 'out'}
 PARTY_KIND = 'party'
@@ -269,7 +269,10 @@ class Invoice(BindingMixin, metaclass=PoolMeta):
                 errors.append((title, problem))
                 counts['skipped'] += 1
                 continue
-            if (invoice.state != 'cancelled'
+            # a draft whose post Tryton refused forgot its content (see
+            # sync_refused): it is set and posted again
+            retried = invoice.state == 'draft' and not binding.content_hash
+            if (invoice.state != 'cancelled' and not retried
                     and invoice._omie_same_material(
                         binding, checker.material(title))):
                 if invoice._omie_set_texts(title, kind):

@@ -25,8 +25,8 @@ from trytond.transaction import Transaction
 from novagestao_integrations_base.binding import BindingMixin
 
 from .amounts import amount_problem
-from .settlement import STATEMENT_LINE_KIND, OmieAccounts
-from .sync_chunks import POST_LATER
+from .context import POST_LATER
+from .settlement import STATEMENT_LINE_KIND, OmieAccounts, month_key
 
 STATEMENT_KIND = 'statement'
 PARTY_KIND = 'party'
@@ -36,10 +36,6 @@ TRANSFER_ORIGINS = {'TRAP', 'TRAR', 'TRANSFERENCIA'}
 def month_end(date):
     following = (date.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return following - dt.timedelta(days=1)
-
-
-def month_key(bank_account_id, date):
-    return '%s:%s' % (bank_account_id, date.strftime('%Y-%m'))
 
 
 def _fold(text):
@@ -382,12 +378,19 @@ class Statement(BindingMixin, metaclass=PoolMeta):
         pool = Pool()
         Binding = pool.get('integration.binding')
         Move = pool.get('account.move')
+        rows = [str(l.omie_id) for l in omie.lines if l.omie_id]
+        if (statement is not None and statement.state == 'validated'
+                and not Transaction().context.get(POST_LATER)):
+            # validated by a shared chunk whose post Tryton refused (see
+            # sync_refused): posted now that its month is read again
+            cls.post([statement])
+            Move.omie_reconcile_clearing(integration, rows)
+            return
         if (statement is None or statement.state != 'draft' or errors
                 or not omie.end_date or omie.end_date >= today
                 or month_end(omie.end_date) != omie.end_date
                 or not omie.balanced):
             return
-        rows = [str(l.omie_id) for l in omie.lines if l.omie_id]
         bound = Binding.lookup(integration, STATEMENT_LINE_KIND, rows)
         if len(bound) != len(rows) or not statement.lines:
             return
@@ -423,7 +426,9 @@ class Statement(BindingMixin, metaclass=PoolMeta):
     def _omie_record_errors(cls, integration, run, omie, resolved, errors):
         pool = Pool()
         Error = pool.get('integration.sync.error')
-        Error.resolve(integration, STATEMENT_KIND, resolved)
+        # the month itself may be pending, refused by Tryton (sync_refused)
+        Error.resolve(integration, STATEMENT_KIND, resolved + [
+                month_key(omie.account_omie_id, omie.start_date)])
         for row, (kind, message, fix, detail) in errors:
             payload = dict(row.raw, nCodCC=omie.account_omie_id)
             Error.record(

@@ -24,6 +24,7 @@ from novagestao_integrations_base.exceptions import IntegrationError
 
 from . import codes
 from .amounts import amount_problem
+from .context import POST_LATER
 from .omie import records
 
 SETTLEMENT_KIND = 'settlement'
@@ -37,6 +38,11 @@ ACCOUNT_KIND = 'account'
 TITLE_KINDS = ['payable', 'receivable']
 ZERO = Decimal(0)
 CENT = Decimal('0.01')
+
+
+def month_key(bank_account_id, date):
+    "The binding key of a bank account's statement of the month of date"
+    return '%s:%s' % (bank_account_id, date.strftime('%Y-%m'))
 
 
 def movement_id(settlement):
@@ -252,6 +258,13 @@ class Move(metaclass=PoolMeta):
         for settlement in settlements:
             external_id = str(settlement.omie_id)
             binding = bindings.get(external_id)
+            if (binding and binding.record
+                    and binding.record.__name__ == cls.__name__
+                    and binding.record.state == 'draft'):
+                # built by a shared chunk whose post Tryton refused (see
+                # sync_refused): it is made again
+                cls.delete([binding.record])
+                binding.record = None
             if binding and binding.record:
                 if binding.origin == 'export':
                     exported.append((settlement, binding.record))
@@ -350,11 +363,10 @@ class Move(metaclass=PoolMeta):
 
         # as pay_invoice does, for all the settlements at once
         cls.save([m for _, _, _, m in moves])
-        cls.post([m for _, _, _, m in moves])
-        payments = defaultdict(list)
+        post_later = Transaction().context.get(POST_LATER)
+        if not post_later:
+            cls.post([m for _, _, _, m in moves])
         for settlement, invoice, binding, move in moves:
-            payments[invoice].extend(
-                l for l in move.lines if l.account == invoice.account)
             to_bind.append(
                 (SETTLEMENT_KIND, str(settlement.omie_id), move, binding))
             movement = movement_id(settlement)
@@ -380,8 +392,8 @@ class Move(metaclass=PoolMeta):
                         SETTLEMENT_LINE_KIND, str(movement),
                         clearing_lines[0], None))
                 movements.append(movement)
-        Invoice.add_payment_lines(payments)
-        Invoice.omie_reconcile_paid(list(payments))
+        if not post_later:
+            cls._omie_pay([m for _, _, _, m in moves])
         movement_bindings = Binding.lookup(
             integration, SETTLEMENT_LINE_KIND,
             [i for k, i, _, _ in to_bind if k == SETTLEMENT_LINE_KIND])
@@ -391,7 +403,8 @@ class Move(metaclass=PoolMeta):
                     binding=binding or movement_bindings.get(external_id))
                 for kind, external_id, record, binding in to_bind])
         Binding.save(list(echoed.values()))
-        cls.omie_reconcile_clearing(integration, movements)
+        if not post_later:
+            cls.omie_reconcile_clearing(integration, movements)
         Error.resolve(integration, SETTLEMENT_KIND, resolved)
         for settlement, (kind, message, fix, detail) in errors:
             Error.record(
@@ -399,6 +412,38 @@ class Move(metaclass=PoolMeta):
                 message, suggested_fix=fix, payload=settlement.raw,
                 detail=detail)
         return counts
+
+    @classmethod
+    def _omie_pay(cls, moves):
+        """Add the lines of the posted payment moves to their invoices and
+        reconcile those they pay in full"""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        payments = defaultdict(list)
+        for move in moves:
+            invoice = move.origin
+            payments[invoice].extend(
+                l for l in move.lines if l.account == invoice.account)
+        Invoice.add_payment_lines(payments)
+        Invoice.omie_reconcile_paid(list(payments))
+
+    @classmethod
+    def omie_post_built(cls, integration, settlements):
+        """Post the payment moves of Omie's settlements that a chunk's build
+        left in draft (see sync_chunks), and pay their invoices"""
+        pool = Pool()
+        Binding = pool.get('integration.binding')
+        moves = [m for m in Binding.records_of(
+                integration, SETTLEMENT_KIND,
+                [s.omie_id for s in settlements]).values()
+            if m.__name__ == cls.__name__ and m.state == 'draft']
+        with Transaction().set_context(
+                company=integration.company.id, _skip_warnings=True):
+            moves = cls.browse([m.id for m in moves])
+            cls.post(moves)
+            cls._omie_pay(moves)
+            cls.omie_reconcile_clearing(integration, [
+                    movement_id(s) for s in settlements])
 
     @classmethod
     def _omie_exported_payment(cls, integration, settlement, invoice,

@@ -37,7 +37,8 @@ from novagestao_integrations_base.sync import (
 
 from .omie import errors, records
 from .settlement import settlement_stamp
-from .sync_chunks import SharedChunks
+from .sync_chunks import SharedChunks, partitioned
+from .sync_refused import RefusedRecords, external_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ class Step:
     # (step, raw records) -> posts what a chunk built in draft: the chunks
     # of the step may then be built by queue workers (see sync_chunks)
     post: str = None
+    # (raw record) -> what keeps records in one shared chunk: those of one
+    # key must not be built side by side
+    partition: Callable = None
     # whether a record imported as Omie holds it now (the content hash of
     # its binding) is told apart before its chunk: see split_unchanged
     skip_unchanged: bool = False
@@ -142,7 +146,7 @@ def omie_date(value):
     return value.strftime('%d/%m/%Y')
 
 
-class OmieSync(SharedChunks):
+class OmieSync(SharedChunks, RefusedRecords):
     "Synchronise one Omie integration inside one sync run"
 
     def __init__(self, integration, run, client=None):
@@ -228,7 +232,8 @@ class OmieSync(SharedChunks):
                 cursor_key='dDtIncDe', stamp=settlement_stamp,
                 chunk=POSTING_CHUNK, requires=('bank_account',),
                 filters='settlement_filters',
-                pending='retry_pending_settlements'),
+                pending='retry_pending_settlements',
+                post='post_settlements', partition=settlement_title),
             Step('statement', 'ListarExtrato', records.Statement,
                 'account.statement|omie_import_statements', weight=3,
                 runner='run_statement_step', requires=('bank_account',),
@@ -421,6 +426,8 @@ class OmieSync(SharedChunks):
             chunks = [raws[start:start + step.chunk]
                 for start in range(0, len(raws), step.chunk)]
             if self.shares_chunks(step, chunks):
+                if step.partition:
+                    chunks = partitioned(raws, step.partition, step.chunk)
                 parsed_lists = [self.import_shared(step, chunks)]
             else:
                 parsed_lists = (self.import_chunk(step, c) for c in chunks)
@@ -441,7 +448,7 @@ class OmieSync(SharedChunks):
         "Import a chunk of records in a transaction; return them parsed"
         if step.before:
             getattr(self, step.before)(step, raws)
-        parsed = self.with_locks(self.import_records, step, raws)
+        parsed = self.import_isolated(step, raws)
         self.commit()
         return parsed
 
@@ -744,7 +751,7 @@ class OmieSync(SharedChunks):
         if raws:
             if step.before:
                 getattr(self, step.before)(step, raws)
-            self.with_locks(self.import_records, step, raws)
+            self.import_isolated(step, raws)
         self.commit()
 
     # Records changed in Omie in ways their lists do not show
@@ -892,7 +899,7 @@ class OmieSync(SharedChunks):
     def import_statement_month(self, step, account, month, today):
         "Import Omie's statement of the bank account for the month"
         data = self.read_statement_month(step, account, month, today)
-        self.with_locks(self.import_records, step, [data])
+        self.import_isolated(step, [data])
 
     def read_statement_month(self, step, account, month, today):
         "Return Omie's statement of the bank account for the month"
@@ -950,11 +957,18 @@ def pending_settlement_title(error):
         return None
 
 
+def settlement_title(raw):
+    "The title of a ListarMovimentos row: its settlements are applied in turn"
+    return str((raw.get('detalhes') or {}).get('nCodTitulo') or '')
+
+
 def pending_statement_month(error):
     "(first day of the month, Omie bank account) of a pending movement"
     try:
         row = json.loads(error.payload or '{}')
-        date = records.parse_date(row.get('dDataLancamento'))
+        # a movement, or a month's statement that Tryton refused
+        date = records.parse_date(
+            row.get('dDataLancamento') or row.get('dPeriodoInicial'))
         account = records.parse_id(row.get('nCodCC'))
     except (ValueError, TypeError, AttributeError):
         return None, None
@@ -965,14 +979,6 @@ def chunk_kind(func, args):
     "What tells chunks apart for the locks they need: function and entity"
     entity = args[0].entity if args and isinstance(args[0], Step) else None
     return (getattr(func, '__qualname__', repr(func)), entity)
-
-
-def external_id_of(raw):
-    for key in ('codigo_cliente_omie', 'codigo_lancamento_omie', 'nCodCC',
-            'codigo', 'nCodLanc', 'nCodTitulo'):
-        if raw.get(key) not in (None, ''):
-            return str(raw[key])
-    return None
 
 
 def error_kind(exception):

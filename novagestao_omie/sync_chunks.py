@@ -25,9 +25,9 @@ from trytond.transaction import Transaction
 from novagestao_integrations_base.chunk import import_workers
 from novagestao_integrations_base.sync import in_own_transaction
 
-# The context key that tells a title importer to leave its new invoices in
-# draft: the run posts them afterwards, in a transaction of their own
-POST_LATER = 'omie_post_later'
+from .context import POST_LATER
+from .sync_refused import REFUSALS, ChunkRefused, parse_records
+
 # Seconds the run waits before it looks again at chunks built by workers
 CHUNK_WAIT = 0.05
 
@@ -63,9 +63,9 @@ class SharedChunks:
         pool = Pool()
         Chunk = pool.get('integration.sync.chunk')
         while True:
-            if self.with_locks(self.post_chunk, step, run):
+            if self.post_next(step, run):
                 continue
-            if self.with_locks(self.build_chunk, step, run):
+            if self.build_next(step, run):
                 continue
             # a new snapshot sees what the workers committed
             self.commit()
@@ -88,9 +88,46 @@ class SharedChunks:
         start = time.monotonic()
         counts = {}
         with Transaction().set_context({POST_LATER: True}):
-            self.import_records(step, chunk.records, counts=counts)
+            try:
+                self.import_records(step, chunk.records, counts=counts)
+            except REFUSALS as exception:
+                raise ChunkRefused(chunk.id, exception)
         chunk.built(counts, time.monotonic() - start)
         return True
+
+    def build_next(self, step, run):
+        """Build a pending chunk of run in a transaction of its own
+        Return whether there was one"""
+        try:
+            return self.with_locks(self.build_chunk, step, run)
+        except ChunkRefused as refusal:
+            self.with_locks(self.split_refused, step, refusal)
+            return True
+
+    def split_refused(self, step, refusal):
+        """Split a pending chunk that Tryton refused to build in chunks of
+        one record (or of one key of the step's partition); one that cannot
+        be split is pending, its chunk built"""
+        pool = Pool()
+        Chunk = pool.get('integration.sync.chunk')
+        chunks = Chunk.search([
+                ('id', '=', refusal.chunk_id),
+                ('state', '=', 'pending'),
+                ])
+        Chunk.lock(chunks)
+        # another process may have split it meanwhile
+        chunks = Chunk.search([('id', 'in', [c.id for c in chunks])])
+        for chunk in chunks:
+            raws = chunk.records
+            # the records of a key are built together, or refused together
+            pieces = grouped(raws, step.partition) if step.partition else [
+                [raw] for raw in raws]
+            if len(pieces) > 1:
+                chunk.split(pieces)
+                continue
+            for raw in raws:
+                self.record_refused(step, raw, refusal.exception)
+            chunk.built({'failed': len(raws)}, 0)
 
     def post_chunk(self, step, run):
         """Post a built chunk of run in the current transaction and add its
@@ -102,16 +139,58 @@ class SharedChunks:
         if chunk is None:
             return False
         start = time.monotonic()
-        getattr(self, step.post)(step, chunk.records)
+        try:
+            getattr(self, step.post)(step, chunk.records)
+        except REFUSALS as exception:
+            raise ChunkRefused(chunk.id, exception)
         self.run.add_counts(step.entity, **json.loads(chunk.counts or '{}'))
         chunk.posted(time.monotonic() - start)
         return True
+
+    def post_next(self, step, run):
+        """Post a built chunk of run in a transaction of its own
+        Return whether there was one"""
+        try:
+            return self.with_locks(self.post_chunk, step, run)
+        except ChunkRefused as refusal:
+            self.post_alone(step, refusal.chunk_id)
+            return True
+
+    def post_alone(self, step, chunk_id):
+        """Post one by one the records of a built chunk that Tryton refused
+        to post at once; those it refuses are pending, their drafts kept for
+        the retry.  Each record is posted in a transaction of its own (a
+        record posted twice is posted once), the chunk done in the last."""
+        pool = Pool()
+        Chunk = pool.get('integration.sync.chunk')
+        refused = 0
+        for raw in Chunk(chunk_id).records:
+            try:
+                self.with_locks(getattr(self, step.post), step, [raw])
+            except REFUSALS as exception:
+                self.with_locks(self.post_refused, step, raw, exception)
+                refused += 1
+        self.with_locks(self.posted_alone, step, chunk_id, refused)
+
+    def posted_alone(self, step, chunk_id, refused):
+        "Add the counts of a chunk posted one by one, refused ones failed"
+        pool = Pool()
+        Chunk = pool.get('integration.sync.chunk')
+        chunk = Chunk(chunk_id)
+        counts = json.loads(chunk.counts or '{}')
+        for name in ['created', 'updated']:
+            moved = min(refused, counts.get(name, 0))
+            counts[name] = counts.get(name, 0) - moved
+            counts['failed'] = counts.get('failed', 0) + moved
+            refused -= moved
+        self.run.add_counts(step.entity, **counts)
+        chunk.posted(0)
 
     def build_chunks(self, entity):
         "Build the pending chunks of entity of the run (a queue worker)"
         step, = [s for s in self.steps() if s.entity == entity]
         try:
-            while self.with_locks(self.build_chunk, step, self.run):
+            while self.build_next(step, self.run):
                 pass
         finally:
             self.client.close()
@@ -137,7 +216,7 @@ class SharedChunks:
             return
         in_own_transaction(forget_pending)
         for run in runs:
-            while self.with_locks(self.post_chunk, step, run):
+            while self.post_next(step, run):
                 pass
 
     def post_titles(self, step, raws):
@@ -148,6 +227,12 @@ class SharedChunks:
             if t.omie_id]
         Invoice.omie_post_built(self.integration, step.entity, external_ids)
 
+    def post_settlements(self, step, raws):
+        "Post the payment moves that the build of the settlements left draft"
+        pool = Pool()
+        Move = pool.get('account.move')
+        Move.omie_post_built(self.integration, parse_records(step, raws))
+
     def post_statements(self, step, raws):
         "Post the statements that the build validated"
         pool = Pool()
@@ -156,14 +241,23 @@ class SharedChunks:
             self.integration, parse_records(step, raws))
 
 
-def parse_records(step, raws):
-    "The records of the step parsed from raws; the unreadable are left out"
-    parsed = []
+def grouped(raws, key):
+    "The lists of raws of the same key, in the order of raws"
+    groups = {}
     for raw in raws:
-        try:
-            record = step.parser.from_omie(raw)
-        except ValueError:
-            continue  # the chunk's build records the error
-        if record is not None:
-            parsed.append(record)
-    return parsed
+        groups.setdefault(key(raw), []).append(raw)
+    return list(groups.values())
+
+
+def partitioned(raws, key, size):
+    """Chunks of about size records, those of the same key in one chunk,
+    in the order of raws"""
+    chunks, chunk = [], []
+    for group in grouped(raws, key):
+        if chunk and len(chunk) + len(group) > size:
+            chunks.append(chunk)
+            chunk = []
+        chunk.extend(group)
+    if chunk:
+        chunks.append(chunk)
+    return chunks

@@ -3,10 +3,12 @@
 # terms.
 "End-to-end: titles, settlements, bank statements and NF from the sandbox"
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import Decimal
 from unittest.mock import patch
 
+from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction, TransactionError
@@ -358,6 +360,150 @@ class TitlesTestCase(OmieEndToEndTestCase):
                                 'settlement']),
                         ('resolved', '=', False),
                         ]))
+
+    def drop_invoice_sequences(self, month):
+        """Number the invoices of the fiscal year of month by period, every
+        period but month's, as an accountant may leave it; the sequences
+        are as before after the test.  Return what restores them."""
+        fields = ['company', 'fiscalyear', 'period', 'in_invoice_sequence',
+            'in_credit_note_sequence', 'out_invoice_sequence',
+            'out_credit_note_sequence']
+        with self.transaction() as transaction:
+            pool = Pool()
+            Period = pool.get('account.period')
+            InvoiceSequence = pool.get('account.fiscalyear.invoice_sequence')
+            period = Period.find(self.company_id, date=month)
+            fiscalyear = period.fiscalyear
+            sequences = list(fiscalyear.invoice_sequences)
+            before = [{f: getattr(getattr(s, f), 'id', None) for f in fields}
+                for s in sequences]
+            InvoiceSequence.delete(sequences)
+            by_period = InvoiceSequence.create([
+                    dict(before[0], period=p.id)
+                    for p in fiscalyear.periods
+                    if p.type == 'standard' and p != period])
+            by_period = [s.id for s in by_period]
+            transaction.commit()
+
+        def restore():
+            with self.transaction() as transaction:
+                InvoiceSequence = Pool().get(
+                    'account.fiscalyear.invoice_sequence')
+                left = InvoiceSequence.browse(by_period)
+                if InvoiceSequence.search([('id', 'in', by_period)]):
+                    InvoiceSequence.delete(left)
+                    InvoiceSequence.create(before)
+                transaction.commit()
+        self.addCleanup(restore)
+        return restore
+
+    def test_refused_titles_wait_alone(self):
+        """A title that Tryton refuses to post waits alone with Tryton's
+        reason; the others of its chunk import, and it imports once the
+        cause is fixed"""
+        self.check_refused_titles()
+
+    def test_refused_titles_of_shared_chunks(self):
+        """The chunks shared with workers (the run builds them all here)
+        keep a title Tryton refuses to build or to post apart: the others
+        of its chunk are posted, it is pending, its draft is posted once
+        the cause is fixed"""
+        with self.transaction(readonly=True):
+            Invoice = Pool().get('account.invoice')
+        payables = [t for t in self.titles()
+            if t.kind == 'payable' and not t.cancelled]
+        unbuildable = payables[-1]
+        set_title = Invoice._omie_set
+
+        def refuse_one(invoice, title, checker):
+            if title.omie_id == unbuildable.omie_id:
+                raise UserError("This title cannot be built here.")
+            return set_title(invoice, title, checker)
+        refusing = patch.object(Invoice, '_omie_set', refuse_one)
+        with patch('novagestao_omie.sync_chunks.import_workers',
+                return_value=2):
+            refusing.start()
+            self.addCleanup(patch.stopall)
+            self.check_refused_titles(unbuildable, fix=refusing.stop)
+        with self.transaction(readonly=True):
+            Chunk = Pool().get('integration.sync.chunk')
+            chunks = Chunk.search([
+                    ('run.integration', '=', self.integration_id)])
+            self.assertEqual({c.state for c in chunks}, {'done'})
+            self.assertLessEqual({'payable', 'settlement'},
+                {c.entity for c in chunks})
+            # the refused build split its chunk in chunks of one title
+            self.assertIn(1, {sum(json.loads(c.counts).values())
+                    for c in chunks})
+
+    def check_refused_titles(self, unbuildable=None, fix=None):
+        """Import with the supplier invoices of a month refused by Tryton
+        (and unbuildable refused at once), then fix it and import again"""
+        titles = {t.omie_id: t for t in self.titles()}
+
+        def month(title):
+            return (title.issue_date or title.due_date).replace(day=1)
+        payables = [t for t in titles.values()
+            if t.kind == 'payable' and not t.cancelled]
+        # a month of some of the supplier invoices (Omie numbers the
+        # customer ones: only supplier invoices need Tryton's sequence)
+        months = defaultdict(set)
+        for title in payables:
+            if title != unbuildable:
+                months[month(title)].add(title.omie_id)
+        refused_month, expected = max(
+            months.items(), key=lambda i: (len(i[1]), i[0]))
+        self.assertLess(len(expected), len(payables) - 1)
+        restore = self.drop_invoice_sequences(refused_month)
+        state, summary, errors = self.import_mapped()
+        self.assertEqual(state, 'partial')
+        refused = {int(e[1]): e for e in errors if e[0] == 'payable'}
+        if unbuildable:
+            *_, message = refused.pop(unbuildable.omie_id)
+            self.assertEqual(message, "Tryton refused to record it: "
+                "This title cannot be built here.")
+        self.assertEqual(set(refused), expected)
+        for entity, external_id, kind, message in refused.values():
+            self.assertEqual(kind, 'validation')
+            self.assertTrue(message.startswith(
+                    "Tryton refused to record it: "), message)
+            self.assertIn("sequence", message)
+        self.assertEqual(summary['payable']['failed'],
+            len(refused) + bool(unbuildable))
+        with self.transaction(readonly=True):
+            invoices = self.invoices_by_title()
+            # a shared chunk keeps the drafts it built
+            self.assertFalse([i for i in set(refused) if i in invoices
+                    and invoices[i].state != 'draft'])
+            imported = [t for t in payables if t.omie_id in invoices
+                and t.omie_id not in refused]
+            self.assertEqual(
+                len(imported), len(payables) - len(expected) - bool(
+                    unbuildable))
+            self.assertTrue(all(invoices[t.omie_id].state in {
+                        'posted', 'paid'} for t in imported))
+
+        restore()
+        if fix:
+            fix()
+        for _ in range(len(expected) // 20 + 2):
+            state, summary, errors = self.sync()
+            if not [e for e in errors if e[0] in {'payable', 'settlement'}]:
+                break
+        self.assertEqual(self.title_errors(errors), [])
+        paid = self.principal_paid()
+        with self.transaction(readonly=True):
+            invoices = self.invoices_by_title()
+            for omie_id in list(refused) + (
+                    [unbuildable.omie_id] if unbuildable else []):
+                title = titles[omie_id]
+                invoice = invoices[omie_id]
+                self.assertEqual(invoice.invoice_date, title.issue_date
+                    or title.due_date)
+                self.assertEqual(invoice.total_amount, title.amount)
+                self.assertEqual(invoice.state,
+                    'paid' if paid.get(omie_id) == title.amount
+                    else 'posted')
 
     def test_nothing_mapped_then_everything(self):
         "Many pending titles are read again with their list"

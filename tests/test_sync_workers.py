@@ -138,7 +138,8 @@ class SyncWorkersTestCase(SyncChildCase):
         self.assertEqual({c[1] for c in chunks}, {'done'})
         self.assertTrue(all(c[4] for c in chunks))
         self.assertEqual(
-            {c[0] for c in chunks}, {'payable', 'receivable', 'statement'})
+            {c[0] for c in chunks},
+            {'payable', 'receivable', 'settlement', 'statement'})
         builders = {c[2] for c in chunks}
         self.assertEqual(len(builders), WORKERS, builders)
         # the chunks of a page of one chunk are not shared
@@ -149,7 +150,8 @@ class SyncWorkersTestCase(SyncChildCase):
                 for e in ['payable', 'receivable']), created)
 
     def test_killed_posting_shared_chunks(self):
-        "Killed while it posts a chunk: the next run posts what was built"
+        """Killed while it posts a chunk (of titles, then of settlements):
+        the next run posts what was built"""
         database = self.prepare('killed')
         self.start_worker(database)
         returncode = self.child(database, 'sync', 'post:payable:2',
@@ -157,6 +159,13 @@ class SyncWorkersTestCase(SyncChildCase):
         self.assertEqual(returncode, -signal.SIGKILL)
         left = self.child(database, 'chunks')
         self.assertIn('built', {c[1] for c in left})
+        # the next run dies in turn, while it posts the settlements: their
+        # payment moves are built in draft
+        returncode = self.child(database, 'sync', 'post:settlement:2',
+            kill=True)
+        self.assertEqual(returncode, -signal.SIGKILL)
+        left = self.child(database, 'chunks')
+        self.assertIn(('settlement', 'built'), {tuple(c[:2]) for c in left})
 
         run = self.child(database, 'sync')
         self.assertIn(run['state'], {'done', 'partial'})
