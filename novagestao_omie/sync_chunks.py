@@ -1,21 +1,25 @@
 # This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
 # top level of this repository contains the full copyright notices and license
 # terms.
-"""The chunks of a title step shared with queue workers (PostgreSQL)
+"""The chunks of a step shared with queue workers (PostgreSQL)
 
 The first import of a large company is mostly Tryton's own work: creating
-and validating each invoice, then numbering and posting it.  Only the
-numbering needs the company's strict sequences, which one transaction at a
-time may hold.  So the run stores the chunks of a page
+and validating each invoice, payment move or statement, then numbering and
+posting it.  Only the numbering needs the company's strict sequences, which
+one transaction at a time may hold.  So the run stores the chunks of a page
 (integration.sync.chunk), queue workers (trytond-worker) build them beside
-it: the invoices are created and validated as drafts, bound to their Omie
-titles, without any lock of the company; the run posts each built chunk in
-a short transaction of its own, as it posts a chunk alone.  A user who posts
-meanwhile waits for one such transaction at most, and a chunk whose process
-died is built or posted again by another (its row is locked by the
-transaction that works on it).  The cursor of the step moves once every
-chunk is posted, as in a run alone; a run that died leaves its built chunks
-to the next run, which posts them before it reads Omie again."""
+it: the invoices and payment moves are created as drafts, the statements
+validated, bound to their Omie records, without any lock of the company;
+the run posts each built chunk in a short transaction of its own, as it
+posts a chunk alone.  A user who posts meanwhile waits for one such
+transaction at most, and a chunk whose process died is built or posted
+again by another (its row is locked by the transaction that works on it).
+Records that must not be built side by side (the settlements of one title)
+share a chunk: the step's partition.  The cursor of the step moves once
+every chunk is posted, as in a run alone; a run that died leaves its built
+chunks to the next run, which posts them before it reads Omie again.  A
+chunk Tryton refuses is built again in pieces or posted record by record
+(see sync_refused)."""
 import json
 import time
 
