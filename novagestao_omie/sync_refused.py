@@ -76,6 +76,7 @@ class RefusedRecords:
             binding.content_hash = binding.material_hash = None
         Binding.save(bindings)
 
+
 def refused_id(step, raw):
     """The external id of a refused record: the one its importer keys its
     errors with (a month of a bank account for a statement)"""

@@ -6,10 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from unittest.mock import patch
 
+from trytond import backend
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, activate_module, drop_db
+from trytond.tests.test_tryton import (
+    DB_NAME, TestCase, activate_module, drop_db)
 from trytond.transaction import Transaction, TransactionError
 
 from .. import integration
@@ -51,12 +53,30 @@ class DBTestCase(TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        drop_db()
+        drop_test_db()
         activate_module(cls.modules)
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
+        drop_test_db()
+
+
+def drop_test_db():
+    """Drop the test database; on PostgreSQL, a session that a pool's thread
+    opened late (under freezegun, its timeouts misread the clock) is ended
+    first, as it would keep the database from being dropped"""
+    try:
+        drop_db()
+    except backend.DatabaseOperationalError:
+        if backend.name != 'postgresql':
+            raise
+        with Transaction().start(
+                None, 0, close=True, autocommit=True) as transaction:
+            cursor = transaction.connection.cursor()
+            cursor.execute(
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                'WHERE datname = %s AND pid <> pg_backend_pid()', (DB_NAME,))
         drop_db()
 
 
