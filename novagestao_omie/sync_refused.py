@@ -48,15 +48,18 @@ class RefusedRecords:
             return parse_records(step, raws)
 
     def record_refused(self, step, raw, exception):
-        "Record raw as pending with the reason Tryton gave"
+        """Record raw as pending with the reason Tryton gave
+        Return its external id"""
         pool = Pool()
         Error = pool.get('integration.sync.error')
+        external_id = refused_id(step, raw)
         Error.record(
-            self.run, step.entity, refused_id(step, raw), 'validation',
+            self.run, step.entity, external_id, 'validation',
             gettext('novagestao_omie.msg_record_refused',
                 error=self.integration.describe_exception(exception)),
             suggested_fix=gettext('novagestao_omie.msg_record_refused_fix'),
             payload=raw)
+        return external_id
 
     def import_refused(self, step, raw, exception):
         "Record raw as pending and count it failed"
@@ -68,8 +71,7 @@ class RefusedRecords:
         binding forgets what it holds, so the retry rewrites and posts it"""
         pool = Pool()
         Binding = pool.get('integration.binding')
-        self.record_refused(step, raw, exception)
-        external_id = refused_id(step, raw)
+        external_id = self.record_refused(step, raw, exception)
         bindings = list(Binding.lookup(
                 self.integration, step.entity, [external_id]).values())
         for binding in bindings:
