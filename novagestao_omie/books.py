@@ -29,9 +29,9 @@ from novagestao_integrations_base.exceptions import IntegrationError
 
 from .omie import errors, records
 from .settlement import BANK_ACCOUNT_KIND, STATEMENT_LINE_KIND, TITLE_KINDS
-from .sync import (
-    STATEMENT_OVERLAP_MONTHS, OmieSync, months_before, omie_date,
-    pending_settlement_title)
+from .sync import OmieSync
+from .sync_pending import pending_settlement_title
+from .sync_statements import STATEMENT_OVERLAP_MONTHS, months_before
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -227,9 +227,10 @@ class OmieBooks:
             # not imported yet are listed
             data = self.client.call(
                 'ListarExtrato', nCodCC=account_id,
-                dPeriodoInicial=omie_date(months_before(
+                dPeriodoInicial=records.format_date(months_before(
                         today, STATEMENT_OVERLAP_MONTHS)),
-                dPeriodoFinal=omie_date(today), cExibirApenasSaldo='N')
+                dPeriodoFinal=records.format_date(today),
+                cExibirApenasSaldo='N')
         return data
 
     def journal_balances(self, journals, today):

@@ -12,7 +12,7 @@ from trytond.pool import Pool, PoolMeta
 from novagestao_integrations_base.conflict import view_hash
 
 from .export_payloads import (
-    ExportProblem, invoice_due_date, money, omie_date, party_payload)
+    ExportProblem, invoice_due_date, money, party_payload)
 from .omie import records
 
 TITLE_KINDS = {'payable', 'receivable'}
@@ -107,7 +107,7 @@ def title_view(integration, data):
 def local_title_view(integration, invoice):
     "{view key: value} of the Tryton invoice as the export sends it"
     try:
-        due = omie_date(invoice_due_date(invoice))
+        due = records.format_date(invoice_due_date(invoice))
     except ExportProblem:
         due = ''
     return title_view(integration, {

@@ -95,10 +95,6 @@ def _address(address):
     return {k: v for k, v in values.items() if v}
 
 
-def omie_date(value):
-    return value.strftime('%d/%m/%Y')
-
-
 def money(value):
     return float(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
 
@@ -126,8 +122,8 @@ def title_payload(integration, invoice, party_omie_id, categories,
         'codigo_lancamento_integracao': codes.make(
             integration, codes.TITLE_PREFIXES[kind], invoice.id),
         'codigo_cliente_fornecedor': party_omie_id,
-        'data_vencimento': omie_date(due),
-        'data_previsao': omie_date(due),
+        'data_vencimento': records.format_date(due),
+        'data_previsao': records.format_date(due),
         'valor_documento': money(total),
         'id_conta_corrente': bank_account_id,
         'numero_parcela': '001/001',
@@ -150,7 +146,7 @@ def title_payload(integration, invoice, party_omie_id, categories,
         if number:
             payload['numero_documento'] = number[:20]
     if 'issue_date' in chosen and invoice.invoice_date:
-        payload['data_emissao'] = omie_date(invoice.invoice_date)
+        payload['data_emissao'] = records.format_date(invoice.invoice_date)
     if 'observation' in chosen and invoice.description:
         payload['observacao'] = invoice.description
     return payload
@@ -198,6 +194,6 @@ def settlement_payload(integration, line, title_omie_id, bank_account_id):
             integration, codes.SETTLEMENT, line.id),
         'codigo_conta_corrente': bank_account_id,
         'valor': money(abs(line.debit - line.credit)),
-        'data': omie_date(line.move.date),
+        'data': records.format_date(line.move.date),
         'observacao': (line.move.description or '')[:200],
         }

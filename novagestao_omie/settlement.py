@@ -64,6 +64,11 @@ def settlement_stamp(settlement):
         return None
 
 
+def settlement_title(raw):
+    "The title of a ListarMovimentos row: its settlements are applied in turn"
+    return str((raw.get('detalhes') or {}).get('nCodTitulo') or '')
+
+
 class OmieAccounts:
     """The accounts and payment methods the connector keeps per integration:
     a clearing account and a payment method per Omie bank account, a

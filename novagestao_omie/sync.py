@@ -19,13 +19,11 @@ strict sequences, which Tryton locks when the transaction starts, so a chunk
 starts again with the locks it asks for and holds them until its commit
 only.  Users who post beside a sync wait for a chunk at most."""
 import datetime as dt
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -36,9 +34,12 @@ from novagestao_integrations_base.sync import (
     commit_and_continue, in_own_transaction)
 
 from .omie import errors, records
-from .settlement import settlement_stamp
+from .settlement import settlement_stamp, settlement_title
 from .sync_chunks import SharedChunks, partitioned
+from .sync_filters import IntegrationFilters
+from .sync_pending import PendingRecords
 from .sync_refused import RefusedRecords, external_id_of
+from .sync_statements import StatementMonths
 
 logger = logging.getLogger(__name__)
 
@@ -49,24 +50,8 @@ OVERLAP = dt.timedelta(hours=1)
 # after this delay: Omie refuses the same read within 60 seconds, and their
 # changes also arrive through webhooks.
 REFERENCE_REFRESH = dt.timedelta(minutes=10)
-# Omie changes open titles without notice (status, settlements): each run
-# reads again the titles issued in this window.
-REPOLL_WINDOW = dt.timedelta(days=120)
-# Up to this many pending records are read again one by one; more are read
-# again with the entity's list, which costs a call per page instead.
-PENDING_CONSULT_LIMIT = 20
-# The statements of this many months before the cursor's are read again:
-# Omie accepts movements dated in the past.
-STATEMENT_OVERLAP_MONTHS = 1
-# Statement months read from Omie before they are shared with the workers
-# (see sync_chunks), a chunk each
-STATEMENT_BATCH = 20
 # Runs of webhook events check the books once in this interval at most
 BOOKS_CHECK_INTERVAL = dt.timedelta(minutes=10)
-# Omie refuses the same read again within a minute (its redundant-call
-# rule): the statement months read by a step that ended less than this ago
-# are not read again, unless a pending movement of theirs may import now.
-REDUNDANT_WINDOW = dt.timedelta(seconds=60)
 # The detail of the pending error of a step that Omie failed to answer
 STEP_ERROR = 'step'
 # Omie lists the titles without their note unless asked
@@ -142,11 +127,8 @@ def record_client_metrics(run, client):
     run.add_method_metrics(client.method_stats())
 
 
-def omie_date(value):
-    return value.strftime('%d/%m/%Y')
-
-
-class OmieSync(SharedChunks, RefusedRecords):
+class OmieSync(SharedChunks, RefusedRecords, PendingRecords,
+        StatementMonths, IntegrationFilters):
     "Synchronise one Omie integration inside one sync run"
 
     def __init__(self, integration, run, client=None):
@@ -368,7 +350,7 @@ class OmieSync(SharedChunks, RefusedRecords):
         if not step.incremental or not cursor:
             return {}
         since = dt.datetime.fromisoformat(cursor) - OVERLAP
-        return {step.cursor_key: omie_date(since)}
+        return {step.cursor_key: records.format_date(since)}
 
     def run_step(self, step, start_progress, share):
         pool = Pool()
@@ -569,352 +551,6 @@ class OmieSync(SharedChunks, RefusedRecords):
         return ([r for r in parsed if id(r) not in stale],
             [r for r in parsed if id(r) in stale])
 
-    # Filters of the integration, as Omie's own filters: the importers
-    # apply them again to records read another way.
-
-    def selected_bank_accounts(self):
-        "The Omie ids of the bank accounts the integration is limited to"
-        return sorted(int(b.external_id)
-            for b in self.integration.filter_bank_accounts
-            if b.kind == 'bank_account')
-
-    def date_and_account_filters(self, date_key, account_key=None):
-        """The Omie params of the import date and, when the integration is
-        limited to a single bank account, of that account"""
-        params = {}
-        from_date = self.integration.import_from_date
-        if from_date:
-            params[date_key] = omie_date(from_date)
-        accounts = self.selected_bank_accounts()
-        if account_key and len(accounts) == 1:
-            params[account_key] = accounts[0]
-        return params
-
-    def title_filters(self, step):
-        params = self.date_and_account_filters(
-            'filtrar_por_emissao_de', 'filtrar_conta_corrente')
-        if (self.integration.filter_open_only and step.entity == 'receivable'
-                and not self.cursor_params(step)):
-            # Only on the first read: later reads must see the imported
-            # titles that got paid or cancelled.  (Omie deprecated this
-            # filter on payables, whose importer filters alone.)
-            params['filtrar_apenas_titulos_em_aberto'] = 'S'
-        return params
-
-    def title_repoll(self, step):
-        "Read again the titles issued lately, whose status Omie may change"
-        pool = Pool()
-        Date = pool.get('ir.date')
-        with Transaction().set_context(company=self.integration.company.id):
-            since = Date.today() - REPOLL_WINDOW
-        from_date = self.integration.import_from_date
-        if from_date and from_date > since:
-            since = from_date
-        return {'filtrar_por_emissao_de': omie_date(since)}
-
-    def settlement_filters(self, step):
-        return self.date_and_account_filters('dDtPagtoDe', 'nCodCC')
-
-    def nf_filters(self, step):
-        return self.date_and_account_filters('dEmiInicial')
-
-    # Pending records: read again those whose cause may be gone
-
-    def releasable(self, errors):
-        """Split the pending errors in those whose cause is gone (a category
-        now mapped, a party, title or bank account now imported, a period
-        now open) and those of another cause, that a new read may fix"""
-        pool = Pool()
-        Binding = pool.get('integration.binding')
-        Error = pool.get('integration.sync.error')
-        Mapping = pool.get('integration.mapping')
-        Period = pool.get('account.period')
-        codes = {e.detail for e in errors
-            if e.kind == 'category_not_mapped' and e.detail}
-        mapped = set(Mapping.target_of(self.integration, codes))
-        needed = {}
-        for error in errors:
-            if error.kind != 'category_not_mapped' and ':' in (
-                    error.detail or ''):
-                kind, external_id = error.detail.split(':', 1)
-                needed.setdefault(kind, set()).add(external_id)
-        gone = set()
-        for kind, external_ids in needed.items():
-            if kind == 'period':
-                for date in external_ids:
-                    try:
-                        Period.find(self.integration.company,
-                            date=dt.date.fromisoformat(date))
-                    except (UserError, ValueError):
-                        continue
-                    gone.add((kind, date))
-                continue
-            kinds = ['payable', 'receivable'] if kind == 'title' else [kind]
-            for kind_ in kinds:
-                gone |= {(kind, i) for i in Binding.records_of(
-                        self.integration, kind_, external_ids)}
-        if needed.get('title'):
-            # a title that is neither imported nor pending was left out by
-            # the filters: its records are read again to be left out too
-            waiting = {e.external_id for e in Error.search([
-                        ('integration', '=', self.integration.id),
-                        ('entity', 'in', ['payable', 'receivable']),
-                        ('external_id', 'in', list(needed['title'])),
-                        ('resolved', '=', False),
-                        ])}
-            gone |= {('title', i) for i in needed['title'] - waiting}
-        released, other = [], []
-        for error in errors:
-            if error.kind == 'category_not_mapped':
-                if error.detail in mapped:
-                    released.append(error)
-            elif ':' in (error.detail or ''):
-                if tuple(error.detail.split(':', 1)) in gone:
-                    released.append(error)
-            else:
-                other.append(error)
-        return released, other
-
-    def retry_pending_titles(self, step):
-        """Read again with Consultar… the pending titles that may import
-        now; return True when there are so many that the list is better
-        read whole"""
-        pool = Pool()
-        Error = pool.get('integration.sync.error')
-        released, other = self.releasable(
-            Error.pending(self.integration, step.entity))
-        ids = sorted({e.external_id for e in released if e.external_id})
-        if len(ids) > PENDING_CONSULT_LIMIT:
-            return True
-        # the other causes are fixed in Omie (which the incremental read
-        # sees) or in the configuration: a few are tried at each run
-        for error in sorted(other, key=lambda e: e.last_seen):
-            if len(ids) >= PENDING_CONSULT_LIMIT:
-                break
-            if error.external_id and error.external_id not in ids:
-                ids.append(error.external_id)
-        call = {
-            'payable': 'ConsultarContaPagar',
-            'receivable': 'ConsultarContaReceber',
-            }[step.entity]
-        self._consult(step, call, 'codigo_lancamento_omie', ids)
-        return False
-
-    def retry_pending_settlements(self, step):
-        """Read again the settlements of the titles now imported; return
-        True when the list is better read whole"""
-        pool = Pool()
-        Error = pool.get('integration.sync.error')
-        released, other = self.releasable(
-            Error.pending(self.integration, step.entity))
-        titles = sorted(filter(None, {
-                    pending_settlement_title(e) for e in released}))
-        if len(titles) > PENDING_CONSULT_LIMIT:
-            return True
-        for error in sorted(other, key=lambda e: e.last_seen):
-            if len(titles) >= PENDING_CONSULT_LIMIT:
-                break
-            title = pending_settlement_title(error)
-            if title and title not in titles:
-                titles.append(title)
-        for title in titles:
-            self.import_pages(step, dict(step.params, nCodTitulo=title))
-        return False
-
-    def retry_pending_nfs(self, step):
-        "Read again the NF whose titles are imported now"
-        pool = Pool()
-        Error = pool.get('integration.sync.error')
-        released, _ = self.releasable(
-            Error.pending(self.integration, step.entity))
-        ids = sorted({e.external_id for e in released if e.external_id})
-        if len(ids) > PENDING_CONSULT_LIMIT:
-            return True
-        self._consult(step, 'ConsultarNF', 'nCodNF', ids)
-        return False
-
-    def _consult(self, step, call, key, external_ids):
-        "Read records one by one and import them; forget the deleted ones"
-        pool = Pool()
-        Error = pool.get('integration.sync.error')
-        raws, gone = [], []
-        for external_id in external_ids:
-            try:
-                raws.append(self.client.call(
-                        call, **{key: int(external_id)}))
-            except errors.NotFoundError:
-                gone.append(external_id)
-        if gone and step.deleted:
-            self.with_locks(getattr(self, step.deleted), step, gone)
-            self.commit()
-        Error.resolve(self.integration, step.entity, gone)
-        if raws:
-            if step.before:
-                getattr(self, step.before)(step, raws)
-            self.import_isolated(step, raws)
-        self.commit()
-
-    # Records changed in Omie in ways their lists do not show
-
-    def deleted_titles(self, step, external_ids):
-        "Undo the invoices of the titles deleted in Omie"
-        pool = Pool()
-        Invoice = pool.get('account.invoice')
-        counts = Invoice.omie_delete_titles(
-            self.integration, self.run, step.entity, external_ids)
-        self.run.add_counts(step.entity, **counts)
-
-    def cancelled_settlements(self, step, raws):
-        """Cancel the settlements of these titles that Omie no longer has
-
-        Only the titles whose invoice holds more settlements than Omie says
-        are paid are read again, with ListarMovimentos: a call each."""
-        pool = Pool()
-        Move = pool.get('account.move')
-        if not self.integration.is_selected('settlement'):
-            return
-        titles = []
-        for raw in raws:
-            try:
-                titles.append(step.parser.from_omie(raw))
-            except ValueError:
-                continue
-        gone = []
-        for title, bound in sorted(Move.omie_settlements_to_check(
-                    self.integration, titles).items()):
-            listed = set()
-            for page in self.client.iterate_pages(
-                    'ListarMovimentos', cTpLancamento='BX',
-                    nCodTitulo=title):
-                for raw in page.records:
-                    try:
-                        settlement = records.Settlement.from_movement(raw)
-                    except ValueError:
-                        continue
-                    if settlement:
-                        listed.add(str(settlement.omie_id))
-            gone.extend(i for i in bound if i not in listed)
-        if gone:
-            self.with_locks(self._cancel_settlements, gone)
-            self.commit()
-
-    def _cancel_settlements(self, external_ids):
-        pool = Pool()
-        Move = pool.get('account.move')
-        counts = Move.omie_cancel_settlements(
-            self.integration, self.run, external_ids)
-        self.run.add_counts('settlement', **counts)
-
-    # Statements: one ListarExtrato per bank account and month
-
-    def run_statement_step(self, step, start_progress, share):
-        """Import the statements of each bank account month by month, from
-        the month before the cursor's (or the import date) to today, and
-        the months of pending movements"""
-        pool = Pool()
-        Binding = pool.get('integration.binding')
-        Cursor = pool.get('integration.cursor')
-        Date = pool.get('ir.date')
-        Error = pool.get('integration.sync.error')
-        with Transaction().set_context(company=self.integration.company.id):
-            today = Date.today()
-        accounts = self.selected_bank_accounts() or sorted(
-            int(b.external_id) for b in Binding.search([
-                    ('integration', '=', self.integration.id),
-                    ('kind', '=', 'bank_account'),
-                    ]) if b.record)
-        cursor = Cursor.get(self.integration, step.entity)
-        start = self.integration.import_from_date or today
-        if cursor:
-            start = max(start, months_before(
-                    dt.date.fromisoformat(cursor[:10]),
-                    STATEMENT_OVERLAP_MONTHS))
-        wanted = {a: set(month_starts(start, today)) for a in accounts}
-        read_lately = self.statements_read_lately(step, accounts)
-        retry = set()
-        released, other = self.releasable(
-            Error.pending(self.integration, step.entity))
-        for error in released + other:
-            month, account = pending_statement_month(error)
-            if account in wanted and month and month <= today:
-                wanted[account].add(month)
-        for error in released:
-            month, account = pending_statement_month(error)
-            retry.add((account, month))
-        periods = [(a, m) for a in accounts for m in sorted(wanted[a])]
-        skipped = [p for p in periods
-            if p in read_lately and p not in retry]
-        periods = [p for p in periods if p not in skipped]
-        shared = self.shares_chunks(step, periods)
-        months = []
-        for index, (account, month) in enumerate(periods, 1):
-            if not shared:
-                self.import_statement_month(step, account, month, today)
-            else:
-                # a chunk per month, shared with the workers by batches
-                months.append([self.read_statement_month(
-                            step, account, month, today)])
-                if len(months) < STATEMENT_BATCH and index < len(periods):
-                    continue
-                self.import_shared(step, months)
-                months = []
-            self.run.set_progress(
-                start_progress + share * 100 * index / len(periods),
-                remote_calls=self.client.calls)
-            self.commit()
-        # the months left were read less than a minute before: as far as
-        # Omie's rule goes, they count as read now with the others
-        Cursor.set(self.integration, step.entity, today.isoformat())
-        self.commit()
-
-    def statements_read_lately(self, step, accounts):
-        """The (bank account, month) that the last statement step read less
-        than REDUNDANT_WINDOW ago: Omie would refuse to read them again yet
-
-        The step that ended then read every month from the one before its
-        cursor's to its end, of the accounts bound before it ended (or left
-        them, as read less than a minute before it)."""
-        pool = Pool()
-        Binding = pool.get('integration.binding')
-        Cursor = pool.get('integration.cursor')
-        cursors = Cursor.search([
-                ('integration', '=', self.integration.id),
-                ('entity', '=', step.entity),
-                ], limit=1)
-        if not cursors or not cursors[0].value or not cursors[0].updated:
-            return set()
-        cursor, = cursors
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        if now - cursor.updated >= REDUNDANT_WINDOW:
-            return set()
-        end = dt.date.fromisoformat(cursor.value[:10])
-        months = list(month_starts(
-                months_before(end, STATEMENT_OVERLAP_MONTHS), end))
-        bound = Binding.lookup(self.integration, 'bank_account', accounts)
-        return {(int(external_id), month)
-            for external_id, binding in bound.items()
-            if binding.create_date and binding.create_date <= cursor.updated
-            for month in months}
-
-    def import_statement_month(self, step, account, month, today):
-        "Import Omie's statement of the bank account for the month"
-        data = self.read_statement_month(step, account, month, today)
-        self.import_isolated(step, [data])
-
-    def read_statement_month(self, step, account, month, today):
-        "Return Omie's statement of the bank account for the month"
-        end = min(last_day(month), today)
-        data = self.client.call(
-            step.call, nCodCC=account, dPeriodoInicial=omie_date(month),
-            dPeriodoFinal=omie_date(end))
-        # Omie leaves these out when the account did not move
-        data.setdefault('nCodCC', account)
-        data.setdefault('dPeriodoInicial', omie_date(month))
-        data.setdefault('dPeriodoFinal', omie_date(end))
-        if end == today:
-            self.current_statements[account] = data
-        return data
-
 
 class TitleParser:
     "The titles of a ListarContasPagar / ListarContasReceber page"
@@ -924,55 +560,6 @@ class TitleParser:
 
     def from_omie(self, raw):
         return records.Title.from_omie(raw, self.kind)
-
-
-def months_before(date, count):
-    "The first day of the month count months before the month of date"
-    day = date.replace(day=1)
-    for _ in range(count):
-        day = (day - dt.timedelta(days=1)).replace(day=1)
-    return day
-
-
-def last_day(date):
-    following = (date.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
-def month_starts(start, end):
-    day = start.replace(day=1)
-    while day <= end:
-        yield day
-        day = last_day(day) + dt.timedelta(days=1)
-
-
-def pending_settlement_title(error):
-    "The Omie title of a pending settlement, from the error or its payload"
-    if (error.detail or '').startswith('title:'):
-        return records.parse_id(error.detail.split(':', 1)[1])
-    try:
-        details = json.loads(error.payload or '{}').get('detalhes') or {}
-        return records.parse_id(details.get('nCodTitulo'))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def settlement_title(raw):
-    "The title of a ListarMovimentos row: its settlements are applied in turn"
-    return str((raw.get('detalhes') or {}).get('nCodTitulo') or '')
-
-
-def pending_statement_month(error):
-    "(first day of the month, Omie bank account) of a pending movement"
-    try:
-        row = json.loads(error.payload or '{}')
-        # a movement, or a month's statement that Tryton refused
-        date = records.parse_date(
-            row.get('dDataLancamento') or row.get('dPeriodoInicial'))
-        account = records.parse_id(row.get('nCodCC'))
-    except (ValueError, TypeError, AttributeError):
-        return None, None
-    return (date.replace(day=1) if date else None), account
 
 
 def chunk_kind(func, args):

@@ -20,7 +20,7 @@ import json
 import threading
 
 from .omie import errors, records
-from .sync import TITLE_PARAMS, omie_date
+from .sync import TITLE_PARAMS
 
 # Below this many records of an entity, one Consultar… each costs less
 BULK_MIN = 10
@@ -118,7 +118,7 @@ class BulkReader:
         if now - oldest > WINDOW_AGE_MAX:
             return {}, {}
         params = dict(TITLE_PARAMS,
-            filtrar_por_data_de=omie_date(oldest - WINDOW_MARGIN),
+            filtrar_por_data_de=records.format_date(oldest - WINDOW_MARGIN),
             registros_por_pagina=TITLE_PAGE_SIZE)
         return self.read_list(entity, params, received, now)
 
