@@ -16,7 +16,6 @@ from trytond.model import Model
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from novagestao_integrations_base.conflict import REMOTE, WAIT
 from novagestao_integrations_base.export import EXPORT_DETAIL
 from novagestao_integrations_base.sync import commit_and_continue
 
@@ -29,7 +28,8 @@ from .export_payloads import (
     ExportProblem, invoice_categories, settlement_payload, title_payload)
 from .omie import errors, records
 from .party_export import KIND as PARTY_KIND
-from .party_export import NotSent, PartyExport, stamp
+from .party_export import (
+    NotSent, PartyExport, settle_changes_both_sides, stamp)
 from .sync import error_kind, record_client_metrics
 
 logger = logging.getLogger(__name__)
@@ -203,27 +203,24 @@ class OmieExport(CategoryExport, PartyExport):
         changed as well, the integration's policy or a person decides
         whose version goes on (NotSent when it is not this one)"""
         pool = Pool()
-        Conflict = pool.get('integration.conflict')
         Invoice = pool.get('account.invoice')
         path, _, consult, _, _ = TITLE_PATHS[binding.kind]
         current = records.Title.from_omie(self.client.call(consult,
                 path=path, codigo_lancamento_omie=int(binding.external_id)),
             binding.kind)
-        content_hash = current.content_hash()
-        if content_hash == binding.content_hash:
-            return
-        if current.cancelled:
+        if (current.cancelled
+                and current.content_hash() != binding.content_hash):
             raise NotSent()  # the import cancels the invoice
-        decision = Conflict.arbitrate(self.run, binding,
-            local_title_view(self.integration, invoice),
-            title_view(self.integration, current.raw),
-            title_labels(self.integration), remote_data=current.raw,
-            content_hash=content_hash)
-        if decision == WAIT:
-            raise NotSent()
-        if decision == REMOTE:
+
+        def views():
+            return (local_title_view(self.integration, invoice),
+                title_view(self.integration, current.raw),
+                title_labels(self.integration))
+
+        def keep_remote(content_hash):
             Invoice.omie_keep_titles(self.integration, self.run, [current])
-            raise NotSent()
+        settle_changes_both_sides(
+            self.run, binding, current, views, keep_remote)
 
     def cancel_title(self, binding):
         "Cancel (receivable) or delete (payable) the title of an invoice"

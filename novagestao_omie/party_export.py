@@ -27,6 +27,27 @@ class NotSent(Exception):
     "The record is not sent: a conflict waits, or Omie's version was kept"
 
 
+def settle_changes_both_sides(run, binding, current, views, keep_remote):
+    """Before a record changed here is sent again: when its Omie version
+    (current, as parsed) changed as well, the integration's policy or a
+    person decides whose version goes on; raise NotSent when it is not this
+    one.  views() returns (this version, Omie's, the labels) as the
+    conflict shows them; keep_remote(content_hash) applies Omie's here."""
+    pool = Pool()
+    Conflict = pool.get('integration.conflict')
+    content_hash = current.content_hash()
+    if content_hash == binding.content_hash:
+        return
+    local_view, remote_view, labels = views()
+    decision = Conflict.arbitrate(run, binding, local_view, remote_view,
+        labels, remote_data=current.raw, content_hash=content_hash)
+    if decision == WAIT:
+        raise NotSent()
+    if decision == REMOTE:
+        keep_remote(content_hash)
+        raise NotSent()
+
+
 class PartyExport:
     """The parties of an export (OmieExport): those created or changed
     here, and those its invoices need"""
@@ -109,27 +130,23 @@ class PartyExport:
         changed as well, the integration's policy or a person decides
         whose version goes on (NotSent when it is not this one)"""
         pool = Pool()
-        Conflict = pool.get('integration.conflict')
         Party = pool.get('party.party')
         omie_id = int(binding.external_id)
         current = records.Party.from_omie(as_listed(self.client.call(
                     'ConsultarCliente', codigo_cliente_omie=omie_id)))
-        content_hash = current.content_hash()
-        if content_hash == binding.content_hash:
-            return
-        decision = Conflict.arbitrate(self.run, binding,
-            local_party_view(self.integration, party),
-            party_view(self.integration, current.raw),
-            party_labels(self.integration), remote_data=current.raw,
-            content_hash=content_hash)
-        if decision == WAIT:
-            raise NotSent()
-        if decision == REMOTE:
+
+        def views():
+            return (local_party_view(self.integration, party),
+                party_view(self.integration, current.raw),
+                party_labels(self.integration))
+
+        def keep_remote(content_hash):
             with Transaction().set_context({IMPORTING: True}):
                 Party.omie_keep_version(self.integration, binding, current)
             binding.content_hash = content_hash
             binding.save()
-            raise NotSent()
+        settle_changes_both_sides(
+            self.run, binding, current, views, keep_remote)
 
     def _adopt_party(self, party, error):
         """Omie has a client of the party's CNPJ/CPF already: when no
