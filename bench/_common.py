@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     # tests.posting, the benchmarks' own modules as bench.<name>
     sys.path.insert(0, ROOT)
+
+from tests.processes import stop_process_group  # noqa: E402
 
 # The sandbox's datasets are dated around this day: the runs are the same
 # whatever day they are made.
@@ -129,12 +130,7 @@ def worker_processes(count):
     try:
         yield process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def database_name():

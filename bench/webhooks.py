@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import resource
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -35,6 +34,7 @@ import time
 import uuid
 
 import requests
+from _common import stop_process_group
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -164,9 +164,7 @@ def main():
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
     finally:
         for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(30)
+            stop_process_group(process)
         omie.shutdown()
         drop_db()
         shutil.rmtree(workdir, ignore_errors=True)

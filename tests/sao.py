@@ -13,13 +13,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import urllib.request
 
 import websocket
+
+from .processes import stop_process_group
 
 # What sao asks for and does without: the site's optional custom.js and
 # custom.css, and a locale file it falls back from (pt_BR to pt)
@@ -354,15 +355,7 @@ class Browser:
                 pass
         if self.process.poll() is None:
             # Chromium's helpers share its session: stop the whole group.
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.process.wait()
+            stop_process_group(self.process, timeout=10)
         self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 

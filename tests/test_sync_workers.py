@@ -16,6 +16,7 @@ import tempfile
 import unittest
 
 from .children import SyncChildCase, backend_name
+from .processes import stop_process_group
 
 WORKERS = 2
 PAGE_SIZE = 20
@@ -48,18 +49,6 @@ def without_numbers(snapshot):
         }
 
 
-def stop_worker(process):
-    "Stop trytond-worker and the processes of its pool"
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @unittest.skipIf(backend_name() == 'sqlite',
     "queue workers run beside a sync on PostgreSQL only")
 class SyncWorkersTestCase(SyncChildCase):
@@ -79,7 +68,7 @@ class SyncWorkersTestCase(SyncChildCase):
     @classmethod
     def tearDownClass(cls):
         for process, log in cls.workers:
-            stop_worker(process)
+            stop_process_group(process)
             log.close()
         super().tearDownClass()
 
@@ -106,7 +95,7 @@ class SyncWorkersTestCase(SyncChildCase):
             env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         self.workers.append((process, log))
-        self.addCleanup(stop_worker, process)
+        self.addCleanup(stop_process_group, process)
         return process
 
     def assert_same_books(self, snapshot):

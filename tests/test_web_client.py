@@ -27,6 +27,7 @@ from novagestao_omie.omie import OmieClient
 from novagestao_omie.omie.sandbox import Sandbox
 
 from . import sao
+from .processes import stop_process_group
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VAR = os.path.join(ROOT, 'var')
@@ -239,15 +240,7 @@ class WebClient:
     def stop(self):
         for process in reversed(self.processes):
             if process.poll() is None:
-                try:
-                    os.killpg(process.pid, 15)
-                    process.wait(timeout=20)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
-                        os.killpg(process.pid, 9)
-                    except ProcessLookupError:
-                        pass
-                    process.wait()
+                stop_process_group(process, timeout=20)
         if self.backend != 'sqlite' and not self.keep:
             import psycopg
             with psycopg.connect(self.uri.rstrip('/') + '/postgres',
