@@ -7,7 +7,7 @@ that does the work first and then tells the user what it did
 The classmethods they call stay callable from code."""
 from collections import Counter
 
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -169,9 +169,11 @@ class RetryErrors(_Answer):
         errors = Error.browse([e.id for e in errors])
         resolved = [e for e in errors if e.resolved]
         pending = [e for e in errors if not e.resolved]
-        lines = [gettext(
-                'novagestao_integrations_base.msg_retry_answer',
-                resolved=len(resolved), pending=len(pending))]
+        lines = [', '.join([
+                    ngettext('novagestao_integrations_base.msg_retry_resolved',
+                        len(resolved), count=len(resolved)),
+                    ngettext('novagestao_integrations_base.msg_retry_pending',
+                        len(pending), count=len(pending))])]
         if pending:
             kinds = Counter(e.kind_string for e in pending)
             lines.append(', '.join(
@@ -198,6 +200,12 @@ class RetryWebhookEvents(_Answer):
         events = list(self.records)
         retried = [e for e in events if e.state in {'pending', 'failed'}]
         Event.retry(retried)
-        return gettext(
-            'novagestao_integrations_base.msg_webhook_retry_answer',
-            count=len(retried), skipped=len(events) - len(retried))
+        skipped = len(events) - len(retried)
+        answer = [ngettext(
+                'novagestao_integrations_base.msg_webhook_retry_queued',
+                len(retried), count=len(retried))]
+        if skipped:
+            answer.append(ngettext(
+                    'novagestao_integrations_base.msg_webhook_retry_skipped',
+                    skipped, count=skipped))
+        return ' '.join(answer)

@@ -208,6 +208,33 @@ class ScreensTestCase(TestCase):
                 "These errors are already resolved: nothing to retry.")
 
     @with_transaction()
+    def test_retry_events_says_what_is_queued_and_left(self):
+        "Retrying webhook events counts those queued and those left alone"
+        pool = Pool()
+        Event = pool.get('integration.webhook.event')
+        with company_chart() as (integration, accounts, types):
+            events = Event.create([{
+                        'integration': integration.id, 'message_id': str(i),
+                        'received_at': dt.datetime(2026, 1, 1),
+                        'state': state, 'attempts': 1,
+                        } for i, state in enumerate(['failed', 'done'])])
+            self.assertEqual(
+                run_wizard('integration.webhook.event.retry', events),
+                "1 event queued to be processed again. 1 event already "
+                "processed is left as it is.")
+            self.assertEqual(
+                [e.state for e in Event.browse(events)], ['pending', 'done'])
+            more = Event.create([{
+                        'integration': integration.id,
+                        'message_id': str(i + 2),
+                        'received_at': dt.datetime(2026, 1, 1),
+                        'state': 'failed', 'attempts': 1,
+                        } for i in range(2)])
+            self.assertEqual(
+                run_wizard('integration.webhook.event.retry', more),
+                "2 events queued to be processed again.")
+
+    @with_transaction()
     def test_test_connection_wizard_raises_the_connector_error(self):
         "A failed test ends the wizard with the connector's clear error"
         from trytond.exceptions import UserError

@@ -150,6 +150,18 @@ class LanguageTestCase(TestCase):
         self.assertEqual([t.split('.')[0] for t in texts['pt_BR']], [
                 "1 conflito de dados aguarda uma decisão",
                 "3 conflitos de dados aguardam uma decisão"])
+        # the answers of the retry wizards, a message per count
+        base = 'novagestao_integrations_base.'
+        with Transaction().set_context(language='pt_BR'):
+            self.assertEqual([
+                    ngettext(base + message, n, count=n)
+                    for message in ['msg_retry_resolved', 'msg_retry_pending',
+                        'msg_webhook_retry_skipped']
+                    for n in [1, 2]], [
+                    "1 resolvido", "2 resolvidos",
+                    "1 ainda pendente.", "2 ainda pendentes.",
+                    "1 evento já processado é mantido como está.",
+                    "2 eventos já processados são mantidos como estão."])
 
 class OverridesFileTestCase(unittest.TestCase):
     "Test the pt_BR overrides follow the installed Tryton modules"
