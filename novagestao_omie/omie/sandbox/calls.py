@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from . import faults, shapes
 from .formats import (digits, format_date, is_yes, local_stamp, money,
     parse_date, parse_time, stamp_of)
-from .store import CENT, bank_moved
+from .rows import CENT, bank_moved
 
 SNAKE = ('pagina', 'registros_por_pagina', 'total_de_paginas', 'registros',
     'total_de_registros')

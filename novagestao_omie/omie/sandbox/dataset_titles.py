@@ -7,8 +7,8 @@ import datetime as dt
 
 from .drafting import IdSequence, make_info, nfe_key
 from .formats import format_date, money
-# The status rule lives with the store, which applies it again at read time.
-from .store import title_status
+# The status rule lives with the store's rows, applied again at read time.
+from .rows import title_status
 
 # Which expense categories each supplier profile bills.
 PROFILE_EXPENSES = {
