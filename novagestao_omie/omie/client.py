@@ -18,12 +18,13 @@ from typing import NamedTuple
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from . import errors
 from .endpoints import (
     PAGING_KEYS, HUNGARIAN, SNAKE, UNPAGED, WRITE, endpoint_for)
+from .answers import OmieAnswers
+from .client_metrics import ClientMetrics
 from .limits import CircuitBreaker, RateLimiter, ReadCache
 
 __all__ = ['OmieClient', 'Page', 'DEFAULT_BASE_URL']
@@ -32,8 +33,6 @@ DEFAULT_BASE_URL = 'https://app.omie.com.br'
 USER_AGENT = 'novagestao-omie/8.0 (+https://www.tryton.org)'
 MASK = '********'
 # Characters users paste along with credentials that str.strip() keeps.
-# The answer times kept per method, for its percentiles
-LATENCY_SAMPLES = 10000
 _INVISIBLE = '\u200b\u200c\u200d\u2060\ufeff'
 
 _logger = logging.getLogger(__name__)
@@ -71,15 +70,6 @@ class _Secret:
         raise TypeError('The Omie App Secret cannot be pickled')
 
 
-def percentile(samples, rank):
-    """The rank-th percentile (nearest rank) of the sorted samples, rounded
-    to the millisecond; None without samples"""
-    if not samples:
-        return None
-    index = max(0, -(-rank * len(samples) // 100) - 1)
-    return round(samples[min(index, len(samples) - 1)])
-
-
 def _clean_credential(value):
     if value is None:
         return ''
@@ -105,7 +95,7 @@ def _to_int(value):
         return None
 
 
-class OmieClient:
+class OmieClient(OmieAnswers, ClientMetrics):
     """Client of Omie's JSON API for one Omie application (App Key).
 
     Thread-safe: a single client may serve several worker threads; the
@@ -280,41 +270,6 @@ class OmieClient:
     def clear_cache(self):
         self._cache.clear()
 
-    @property
-    def stats(self):
-        "Snapshot of counters: requests sent, retries, cache hits, errors"
-        with self._lock:
-            stats = {key: value for key, value in self._stats.items()
-                if key != 'by_call'}
-            stats['by_call'] = {call: dict(counts)
-                for call, counts in self._stats['by_call'].items()}
-        stats['throttled_seconds'] = self._limiter.waited
-        return stats
-
-    def latencies(self):
-        "{call: [milliseconds]}: the answer times of the requests sent"
-        with self._lock:
-            return {call: list(samples)
-                for call, samples in self._latencies.items()}
-
-    def method_stats(self):
-        """{call: {requests, retries, waited, p50_ms, p95_ms}} of the
-        methods called: waited is the seconds slept before retrying (Omie's
-        "wait N seconds" or the backoff after its errors)"""
-        stats = self.stats['by_call']
-        latencies = self.latencies()
-        result = {}
-        for call, counts in stats.items():
-            samples = sorted(latencies.get(call, []))
-            result[call] = {
-                'requests': counts['requests'],
-                'retries': counts['retries'],
-                'waited': counts['waited'],
-                'p50_ms': percentile(samples, 50),
-                'p95_ms': percentile(samples, 95),
-                }
-        return result
-
     def circuit_state(self, call):
         "'closed', 'open' or 'half-open' for the method named call"
         return self._breaker.state(call)
@@ -335,35 +290,6 @@ class OmieClient:
             return None
         companies = self._records_of(data, endpoint)
         return companies[0] if companies else None
-
-    def list_companies(self, **params):
-        return self.iterate('ListarEmpresas', **params)
-
-    def list_parties(self, **params):
-        "Clients and suppliers (one register in Omie)"
-        return self.iterate('ListarClientes', **params)
-
-    def list_categories(self, **params):
-        return self.iterate('ListarCategorias', **params)
-
-    def list_bank_accounts(self, **params):
-        return self.iterate('ListarContasCorrentes', **params)
-
-    def list_payables(self, **params):
-        return self.iterate('ListarContasPagar', **params)
-
-    def list_receivables(self, **params):
-        return self.iterate('ListarContasReceber', **params)
-
-    def list_movements(self, **params):
-        "Financial movements (financas/mf): titles, settlements, entries"
-        return self.iterate('ListarMovimentos', **params)
-
-    def list_account_entries(self, **params):
-        return self.iterate('ListarLancCC', **params)
-
-    def list_invoices(self, **params):
-        return self.iterate('ListarNF', **params)
 
     def get_statement(self, account_omie_id, start, end, **params):
         """Raw ListarExtrato answer of one account and period.
@@ -409,29 +335,6 @@ class OmieClient:
             if secret and secret.strip():
                 text = text.replace(secret, MASK)
         return text
-
-    def _count(self, call, what, amount=1):
-        with self._lock:
-            self._stats[what] += amount
-            per_call = self._stats['by_call'].setdefault(call, {
-                    'requests': 0, 'retries': 0, 'cache_hits': 0,
-                    'errors': 0, 'waited': 0.0})
-            per_call[what] += amount
-            if what == 'requests':
-                self.calls += amount
-
-    def _sample_latency(self, call, milliseconds):
-        "Keep the answer time of a request of call (reservoir sampling)"
-        with self._lock:
-            samples = self._latencies.setdefault(call, [])
-            seen = self._latency_seen[call] = (
-                self._latency_seen.get(call, 0) + 1)
-            if len(samples) < LATENCY_SAMPLES:
-                samples.append(milliseconds)
-            else:
-                index = self._sample_rng.randrange(seen)
-                if index < LATENCY_SAMPLES:
-                    samples[index] = milliseconds
 
     def _request(self, endpoint, call, params, use_cache=True):
         "Send with cache, limits, breaker and fault-aware retries"
@@ -601,74 +504,3 @@ class OmieClient:
             + f' at {self.base_url} ({detail[:200]})', call=call)
         error.not_executed = not_executed
         return error
-
-    def _parse(self, response, call):
-        "Return the response dict or raise the typed error it stands for"
-        status = response.status_code
-        headers = response.headers
-        content = response.content or b''
-        data, problem = None, None
-        head = content.lstrip()[:1]
-        if not head:
-            problem = 'an empty body'
-        elif head == b'<':
-            # Judged by the body, not the Content-Type: JSON has been seen
-            # served as text/html.
-            problem = 'an HTML page instead of JSON'
-        else:
-            try:
-                data = json.loads(content)
-            except ValueError:
-                problem = 'a body that is not valid JSON'
-        if problem and b'Broken response' in content:
-            problem = "'Broken response from Application Server'"
-
-        fault = data if isinstance(data, dict) and (
-            data.get('faultstring') or data.get('faultcode')) else None
-        if fault is None and status >= 300 and headers.get('OmieAPI-Error'):
-            fault = {}  # the header alone tells what went wrong
-        if fault is not None:
-            raise errors.classify_fault(fault.get('faultcode'),
-                self._scrub(fault.get('faultstring') or ''),
-                status=status, call=call, now=self._now(),
-                headers=CaseInsensitiveDict({key: self._scrub(value)
-                        for key, value in headers.items()}))
-        if 300 <= status < 400:
-            location = headers.get('Location', '')
-            raise errors.OmieError(
-                f'{call}: Omie answered with a redirect (HTTP {status}) to '
-                f'{location!r}; check the base URL.', status=status,
-                call=call)
-        if status >= 400:
-            raise errors.classify_status(status, headers=headers, call=call,
-                detail=f'(HTTP {status}, {problem})' if problem else None)
-        if problem:
-            raise errors.ServerError(errors.ServerError.describe(call)
-                + f' (HTTP {status}, {problem})', status=status, call=call)
-        if not isinstance(data, dict):
-            raise errors.ServerError(errors.ServerError.describe(call)
-                + ' (the JSON is not an object)', status=status, call=call)
-        self._check_status(data, status, call)
-        return data
-
-    def _check_status(self, data, status, call):
-        """Raise for a write answered with codigo_status > 0.
-
-        *_status responses report business errors in a 200 body instead of
-        a fault; "0" means success.
-        """
-        for code_key, text_key in (('codigo_status', 'descricao_status'),
-                ('cCodStatus', 'cDesStatus')):
-            code = str(data.get(code_key, '') or '').strip()
-            if code in ('', '0'):
-                continue
-            text = self._scrub(data.get(text_key) or '')
-            folded = errors._fold(text)
-            if 'ja cadastrad' in folded:
-                cls = errors.DuplicateError
-            elif 'nao cadastrad' in folded or 'nao encontrad' in folded:
-                cls = errors.NotFoundError
-            else:
-                cls = errors.ValidationError
-            raise cls(faultcode=f'{code_key}:{code}', faultstring=text or None,
-                status=status, call=call)

@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from novagestao_omie.omie import OmieClient, errors, records
-from novagestao_omie.omie import client as client_module
-from novagestao_omie.omie.client import percentile
+from novagestao_omie.omie import client_metrics
+from novagestao_omie.omie.client_metrics import percentile
 from novagestao_omie.omie.endpoints import ENDPOINTS, endpoint_for
 from novagestao_omie.omie.limits import (
     CircuitBreaker, MemoryGuardStore, RateLimiter, ReadCache)
@@ -579,7 +579,7 @@ class RetryTest(OmieTestCase):
     def test_latency_samples_are_bounded(self):
         self.omie.handler = lambda body: (200, {'codigo_cliente_omie': 1}, {})
         client = self.client()
-        with patch.object(client_module, 'LATENCY_SAMPLES', 3):
+        with patch.object(client_metrics, 'LATENCY_SAMPLES', 3):
             for number in range(5):
                 client.call('ConsultarCliente', codigo_cliente_omie=number)
         self.assertEqual(len(client.latencies()['ConsultarCliente']), 3)
