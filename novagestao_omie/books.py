@@ -26,6 +26,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import IntegrationError
+from novagestao_integrations_base.rows import search_rows
 
 from .omie import errors, records
 from .settlement import BANK_ACCOUNT_KIND, STATEMENT_LINE_KIND, TITLE_KINDS
@@ -283,10 +284,14 @@ class OmieBooks:
     # Parties
 
     def party_differences(self):
-        "Return (parties checked, [Difference])"
+        """Return (parties checked, [Difference])
+
+        The bindings and invoices of the whole ledger are read as rows, not
+        browsed (see novagestao_integrations_base/rows.py)."""
         pool = Pool()
         Binding = pool.get('integration.binding')
         Invoice = pool.get('account.invoice')
+        Party = pool.get('party.party')
         integration = self.integration
         kinds = [k for k in TITLE_KINDS if integration.is_selected(k)]
         if not kinds:
@@ -294,26 +299,27 @@ class OmieBooks:
         titles = {}
         for kind in kinds:
             titles[kind] = self.open_titles(kind)
-        bindings = {}
-        for binding in Binding.search([
+        bindings, title_of = {}, {}
+        for row in search_rows(Binding, [
                     ('integration', '=', integration.id),
                     ('kind', 'in', kinds),
-                    ]):
-            if binding.record:
-                bindings[(binding.kind, binding.external_id)] = binding
-        title_of = {b.record.id: key for key, b in bindings.items()}
-        invoices = {i.id: i for i in Invoice.search([
+                    ], ['kind', 'external_id', 'record']):
+            if row['record']:
+                key = (row['kind'], row['external_id'])
+                bindings[key] = row
+                title_of[int(row['record'].split(',')[1])] = key
+        # amount_to_pay of all of them at once
+        invoices = {row['id']: row for row in search_rows(Invoice, [
                     ('company', '=', integration.company.id),
                     ('state', '=', 'posted'),
                     ('type', 'in', [k for k, v in INVOICE_KINDS.items()
                             if v in kinds]),
-                    ])}
-        # amount_to_pay of all of them at once
-        to_pay = {r['id']: r['amount_to_pay'] for r in Invoice.read(
-                list(invoices), ['amount_to_pay'])}
-        parties = Binding.records_of(integration, 'party', {
-                t.party_omie_id for k in kinds for t in titles[k]
-                if t.party_omie_id})
+                    ], ['party', 'type', 'amount_to_pay'])}
+        parties = {external_id: party.id
+            for external_id, party in Binding.records_of(
+                integration, 'party', {
+                    t.party_omie_id for k in kinds for t in titles[k]
+                    if t.party_omie_id}).items()}
         pending = self.pending(kinds + ['settlement'])
         title_errors = {(k, e.external_id): e for k in kinds
             for e in pending[k]}
@@ -325,11 +331,11 @@ class OmieBooks:
 
         differences = {}
 
-        def difference(party, kind, party_omie_id=None):
-            key = (party.id if party else 'omie:%s' % party_omie_id, kind)
+        def difference(party_id, kind, party_omie_id=None):
+            key = (party_id or 'omie:%s' % party_omie_id, kind)
             if key not in differences:
                 label = gettext('novagestao_omie.msg_books_%s' % kind)
-                name = party.rec_name if party else gettext(
+                name = Party(party_id).rec_name if party_id else gettext(
                     'novagestao_omie.msg_books_omie_party',
                     party=party_omie_id)
                 differences[key] = Difference(
@@ -342,27 +348,33 @@ class OmieBooks:
                 key = (kind, str(title.omie_id))
                 listed.add(key)
                 binding = bindings.get(key)
-                invoice = invoices.get(binding.record.id) if binding else None
-                party = invoice.party if invoice else parties.get(
+                invoice_id = int(binding['record'].split(',')[1]) if (
+                    binding) else None
+                invoice = invoices.get(invoice_id)
+                party_id = invoice['party'] if invoice else parties.get(
                     str(title.party_omie_id))
                 if not invoice and not binding and not wanted(title):
                     continue
-                item = difference(party, kind, title.party_omie_id)
+                item = difference(party_id, kind, title.party_omie_id)
                 item.omie += title.open_amount
-                amount = to_pay.get(invoice.id, ZERO) if invoice else ZERO
+                amount = (invoice['amount_to_pay'] or ZERO) if invoice else (
+                    ZERO)
                 item.tryton += amount
                 gap = title.open_amount - amount
                 if gap:
-                    self.explain_title(item, gap, title, binding, invoice,
+                    self.explain_title(item, gap, title,
+                        Binding(binding['id']) if binding else None,
+                        Invoice(invoice_id) if invoice else None,
                         title_errors.get(key),
                         settlement_errors.get(str(title.omie_id)))
-        for invoice in invoices.values():
-            amount = to_pay.get(invoice.id) or ZERO
-            key = title_of.get(invoice.id)
+        for invoice_id, row in invoices.items():
+            amount = row['amount_to_pay'] or ZERO
+            key = title_of.get(invoice_id)
             if not amount or key in listed:
                 continue
-            kind = INVOICE_KINDS[invoice.type]
-            item = difference(invoice.party, kind)
+            invoice = Invoice(invoice_id)
+            kind = INVOICE_KINDS[row['type']]
+            item = difference(row['party'], kind)
             item.tryton += amount
             if key is None:
                 item.add(-amount, gettext(

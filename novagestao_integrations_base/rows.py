@@ -1,0 +1,24 @@
+# This file is part of NovaGestão Integrations.  The COPYRIGHT file at the
+# top level of this repository contains the full copyright notices and license
+# terms.
+"""Reading many records at once without a record list
+
+Tryton checks every id of a record list for each record built from it, so
+searching (which returns such a list) and browsing thousands of records costs
+the square of their number.  What looks at a whole ledger reads rows instead:
+the ids from the search's query, the values with read, which Tryton slices."""
+from trytond.transaction import Transaction
+
+
+def search_ids(Model, domain, order=None):
+    "The ids of the records of Model that match domain, in order"
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*Model.search(domain, order=order, query=True))
+    return [id_ for id_, in cursor]
+
+
+def search_rows(Model, domain, fields_names, order=None):
+    "The rows read (dicts with their id) of the records matching domain"
+    ids = search_ids(Model, domain, order=order)
+    rows = {row['id']: row for row in Model.read(ids, list(fields_names))}
+    return [rows[id_] for id_ in ids]
