@@ -32,11 +32,17 @@ class DuplicatePair(ModelView):
     record = fields.Reference(
         "Typed Here", selection='get_models', readonly=True,
         help="The record created by hand, linked to no external system.")
-    record_linked = fields.Boolean("Linked", readonly=True)
+    # the list shows names: a reference reads "Kind,name" there, and the
+    # kind has a column of its own; the form links to the records
+    record_name = fields.Char(
+        "Typed Here", readonly=True,
+        help="The record created by hand, linked to no external system.")
     linked = fields.Reference(
         "Linked Record", selection='get_models', readonly=True,
         help="The record imported from or linked to the external system.")
-    linked_linked = fields.Boolean("Linked", readonly=True)
+    linked_name = fields.Char(
+        "Linked Record", readonly=True,
+        help="The record imported from or linked to the external system.")
     external = fields.Char(
         "External Link", readonly=True,
         help="The record of the external system the linked record is "
@@ -94,9 +100,9 @@ class FindDuplicates(Wizard):
                 pairs.append({
                         'model': record.__name__,
                         'record': str(record),
-                        'record_linked': False,
+                        'record_name': record.rec_name,
                         'linked': str(linked),
-                        'linked_linked': True,
+                        'linked_name': linked.rec_name,
                         'external': external_names(linked),
                         'reason': linked.integration_duplicate_reason(),
                         })

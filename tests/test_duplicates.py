@@ -163,9 +163,10 @@ class DuplicatesTestCase(OmieEndToEndTestCase):
         with self.transaction():
             shown, _ = self.wizard()
         self.assertEqual(
-            [(p['record'], p['linked'], p['record_linked'],
-                    p['linked_linked']) for p in shown],
-            [(manual, linked, False, True)])
+            [(p['record'], p['linked'], p['record_name'],
+                    p['linked_name']) for p in shown],
+            [(manual, linked, "Comercial Exemplo",
+                    "Comercial Exemplo Ltda")])
         self.assertIn(cnpj.format(code), shown[0]['reason'])
         self.assertIn('9001', shown[0]['external'])
 
