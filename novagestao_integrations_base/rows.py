@@ -6,14 +6,8 @@
 Tryton checks every id of a record list for each record built from it, so
 searching (which returns such a list) and browsing thousands of records costs
 the square of their number.  What looks at a whole ledger reads rows instead:
-the ids from the search's query, the values with read, a slice at a time."""
-from trytond.tools import grouped_slice
+the ids from the search's query, the values with read, which Tryton slices."""
 from trytond.transaction import Transaction
-
-# Records read at once: Tryton checks that the records a reference field
-# points to still exist with a record list and a list membership test, both
-# in the square of the number read together
-READ_SLICE = 200
 
 
 def search_ids(Model, domain, order=None):
@@ -25,11 +19,6 @@ def search_ids(Model, domain, order=None):
 
 def search_rows(Model, domain, fields_names, order=None):
     "The rows read (dicts with their id) of the records matching domain"
-    rows = []
-    for sub_ids in grouped_slice(
-            search_ids(Model, domain, order=order), READ_SLICE):
-        sub_ids = list(sub_ids)
-        read = {row['id']: row
-            for row in Model.read(sub_ids, list(fields_names))}
-        rows.extend(read[id_] for id_ in sub_ids)
-    return rows
+    ids = search_ids(Model, domain, order=order)
+    rows = {row['id']: row for row in Model.read(ids, list(fields_names))}
+    return [rows[id_] for id_ in ids]
