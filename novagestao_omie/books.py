@@ -26,7 +26,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import IntegrationError
-from novagestao_integrations_base.rows import search_rows
+from novagestao_integrations_base.rows import (
+    search_columns, search_ids, search_rows)
 
 from .omie import errors, records
 from .settlement import BANK_ACCOUNT_KIND, STATEMENT_LINE_KIND, TITLE_KINDS
@@ -299,21 +300,25 @@ class OmieBooks:
         titles = {}
         for kind in kinds:
             titles[kind] = self.open_titles(kind)
+        types = [k for k, v in INVOICE_KINDS.items() if v in kinds]
+        # a title's binding counts while its invoice exists
+        existing = set(search_ids(Invoice, [('type', 'in', types)]))
         bindings, title_of = {}, {}
-        for row in search_rows(Binding, [
+        for row in search_columns(Binding, [
                     ('integration', '=', integration.id),
                     ('kind', 'in', kinds),
+                    ('record', 'like', 'account.invoice,%'),
                     ], ['kind', 'external_id', 'record']):
-            if row['record']:
+            invoice_id = int(row['record'].split(',')[1])
+            if invoice_id in existing:
                 key = (row['kind'], row['external_id'])
                 bindings[key] = row
-                title_of[int(row['record'].split(',')[1])] = key
+                title_of[invoice_id] = key
         # amount_to_pay of all of them at once
         invoices = {row['id']: row for row in search_rows(Invoice, [
                     ('company', '=', integration.company.id),
                     ('state', '=', 'posted'),
-                    ('type', 'in', [k for k, v in INVOICE_KINDS.items()
-                            if v in kinds]),
+                    ('type', 'in', types),
                     ], ['party', 'type', 'amount_to_pay'])}
         parties = {external_id: party.id
             for external_id, party in Binding.records_of(
