@@ -367,7 +367,8 @@ for _hypernym, _words in {
         'veiculo': 'carro carros caminhao caminhoes moto motos van vans '
             'automovel automoveis caminhonete frota',
         'publicidade': 'anuncios anuncio outdoor panfletos',
-        'viagens': 'aereas aereos aerea aereo passagem passagens',
+        'viagens': 'aereas aereos aerea aereo passagem passagens airbnb '
+            'booking decolar',
         }.items():
     for _word in _words.split():
         HYPERNYMS[_word] = tuple(_hypernym.split())

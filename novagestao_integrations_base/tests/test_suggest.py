@@ -462,6 +462,30 @@ class ConceptsTestCase(unittest.TestCase):
                 ]:
             self.assertBest(name, kind, expected)
 
+    def test_brands_and_everyday_words(self):
+        "Brands and everyday words that name what a company pays for"
+        chart = QUALIFIED + [
+            Account(40, "Viagens e Estadias", 'expense', '5.1.4.01'),
+            Account(41, "Copa e Cozinha", 'expense', '5.1.4.02'),
+            Account(42, "Juros Passivos", 'expense', '5.2.1.01'),
+            Account(43, "Benefícios a Empregados", 'expense', '5.1.1.12'),
+            ]
+        names = {a.id: a.name for a in chart}
+        suggester = Suggester(chart)
+        for name, expected in [
+                ("Airbnb", "Viagens e Estadias"),
+                ("Hospedagem Booking", "Viagens e Estadias"),
+                ("Cafezinho", "Copa e Cozinha"),
+                ("Coworking", "Aluguel de Imóveis"),
+                ("Deságio Factoring", "Juros Passivos"),
+                ("Leasing de Veículos", "Aluguel de Veículos"),
+                ("Wellhub", "Benefícios a Empregados"),
+                ("TotalPass", "Benefícios a Empregados"),
+                ]:
+            ranked = suggester.rank(Category(name, name, 'expense'), limit=3)
+            self.assertEqual(names[ranked[0].account], expected, "%s: %s" % (
+                    name, [(names[s.account], s.score) for s in ranked]))
+
     def test_phrases_that_together_name_a_concept(self):
         "INSS and Pró-labore together are INSS sobre Pró-labore"
         self.assertBest(
