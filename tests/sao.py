@@ -583,6 +583,10 @@ class Client:
                 'the menu entry %d' % leaf)
         self.wait('__ng.tabCount() > %d || __ng.dialogs().length' % tabs,
             'the menu entry %d to open' % leaf)
+        # the new tab is shown a moment after it is added
+        self.wait('__ng.dialogs().length || (__ng.tab()'
+            ' === Sao.Tab.tabs[Sao.Tab.tabs.length - 1])',
+            'the tab of the menu entry %d to show' % leaf)
 
     def close_tabs(self):
         "Close every tab; nothing was changed, so none asks a question"
@@ -590,6 +594,10 @@ class Client:
             tabs = self.js('__ng.tabCount()')
             if not tabs:
                 return
+            # a form still reloading (after a wizard) shows the names of
+            # its Many2One fields before their values are read again:
+            # closing it then would clear them (sao's set_value)
+            self.idle('the tab to settle before it closes', timeout=180)
             self.js('Sao.Tab.tabs.close_current(), true')
             self.wait('__ng.tabCount() < %d || __ng.dialogs().length' % tabs,
                 'the tab to close')
@@ -877,7 +885,9 @@ class Walk:
             self.look(entry, 'button-%s' % button)
             client.close_dialog('the %s wizard' % button)
             # the form reloads the record the wizard worked on: it must not
-            # read as changed by the user
+            # read as changed by the user once reloaded
+            client.idle('the form to reload after the %s wizard' % button,
+                timeout=180)
             client.wait('!__ng.tab().screen.modified()',
                 'the form to be unchanged after the %s wizard' % button,
                 timeout=15)
