@@ -366,7 +366,8 @@ for _hypernym, _words in {
             'compressor gerador retroescavadeira guindaste',
         'veiculo': 'carro carros caminhao caminhoes moto motos van vans '
             'automovel automoveis caminhonete frota',
-        'publicidade': 'anuncios anuncio outdoor panfletos',
+        'publicidade': 'anuncios anuncio outdoor panfletos brindes',
+        'servicos terceirizados': 'alarme alarmes vigilancia portaria',
         'viagens': 'aereas aereos aerea aereo passagem passagens airbnb '
             'booking decolar',
         }.items():

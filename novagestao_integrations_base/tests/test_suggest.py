@@ -469,6 +469,7 @@ class ConceptsTestCase(unittest.TestCase):
             Account(41, "Copa e Cozinha", 'expense', '5.1.4.02'),
             Account(42, "Juros Passivos", 'expense', '5.2.1.01'),
             Account(43, "Benefícios a Empregados", 'expense', '5.1.1.12'),
+            Account(44, "Propaganda e Publicidade", 'expense', '5.1.6.01'),
             ]
         names = {a.id: a.name for a in chart}
         suggester = Suggester(chart)
@@ -481,6 +482,10 @@ class ConceptsTestCase(unittest.TestCase):
                 ("Leasing de Veículos", "Aluguel de Veículos"),
                 ("Wellhub", "Benefícios a Empregados"),
                 ("TotalPass", "Benefícios a Empregados"),
+                # a chart without their own account: what they are part of
+                ("Monitoramento Alarme", "Serviços Terceirizados"),
+                ("Vigilância", "Serviços Terceirizados"),
+                ("Brindes", "Propaganda e Publicidade"),
                 ]:
             ranked = suggester.rank(Category(name, name, 'expense'), limit=3)
             self.assertEqual(names[ranked[0].account], expected, "%s: %s" % (
