@@ -6,8 +6,7 @@
 Tryton checks every id of a record list for each record built from it, so
 searching (which returns such a list) and browsing thousands of records costs
 the square of their number.  What looks at a whole ledger reads rows instead:
-the ids from the search's query, the values with read, which Tryton slices,
-or the stored columns themselves."""
+the ids from the search's query, or the stored columns themselves."""
 from sql import Column
 
 from trytond.transaction import Transaction
@@ -18,13 +17,6 @@ def search_ids(Model, domain, order=None):
     cursor = Transaction().connection.cursor()
     cursor.execute(*Model.search(domain, order=order, query=True))
     return [id_ for id_, in cursor]
-
-
-def search_rows(Model, domain, fields_names, order=None):
-    "The rows read (dicts with their id) of the records matching domain"
-    ids = search_ids(Model, domain, order=order)
-    rows = {row['id']: row for row in Model.read(ids, list(fields_names))}
-    return [rows[id_] for id_ in ids]
 
 
 def search_columns(Model, domain, columns):

@@ -26,10 +26,10 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from novagestao_integrations_base.exceptions import IntegrationError
-from novagestao_integrations_base.rows import (
-    search_columns, search_ids, search_rows)
+from novagestao_integrations_base.rows import search_columns, search_ids
 
 from .omie import errors, records
+from .open_amounts import open_amounts
 from .settlement import BANK_ACCOUNT_KIND, STATEMENT_LINE_KIND, TITLE_KINDS
 from .sync import OmieSync
 from .sync_pending import pending_settlement_title
@@ -314,12 +314,10 @@ class OmieBooks:
                 key = (row['kind'], row['external_id'])
                 bindings[key] = row
                 title_of[invoice_id] = key
-        # amount_to_pay of all of them at once
-        invoices = {row['id']: row for row in search_rows(Invoice, [
-                    ('company', '=', integration.company.id),
-                    ('state', '=', 'posted'),
-                    ('type', 'in', types),
-                    ], ['party', 'type', 'amount_to_pay'])}
+        invoices = open_amounts([
+                ('company', '=', integration.company.id),
+                ('type', 'in', types),
+                ])
         parties = {external_id: party.id
             for external_id, party in Binding.records_of(
                 integration, 'party', {

@@ -10,6 +10,7 @@ from trytond.tests.test_tryton import DB_NAME
 from novagestao_integrations_base.tests.tools import run_committed
 from novagestao_omie.omie import OmieClient, records
 from novagestao_omie.omie.sandbox import Sandbox
+from novagestao_omie.open_amounts import open_amounts
 
 from . import test_sync_titles
 from .tools import OmieEndToEndTestCase
@@ -151,6 +152,20 @@ class BooksTestCase(OmieEndToEndTestCase):
             self.assertEqual(lines, [], self.describe(lines))
             incident, = self.books_incidents()
             self.assertEqual(incident.state, 'closed')
+            self.assert_open_amounts()
+
+    def assert_open_amounts(self):
+        "The check's open amounts, read as rows, are Tryton's amount_to_pay"
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        invoices = Invoice.search([('state', '=', 'posted')])
+        # partly paid and unpaid, of both types
+        self.assertTrue(any(i.payment_lines for i in invoices))
+        self.assertEqual({i.type for i in invoices}, {'in', 'out'})
+        self.assertEqual(open_amounts([]), {i.id: {
+                    'party': i.party.id, 'type': i.type,
+                    'amount_to_pay': i.amount_to_pay,
+                    } for i in invoices})
 
     def book_by_hand(self, account, date, amount):
         """Post a move of amount from the Omie bank account to an expense,
