@@ -44,8 +44,8 @@ def open_amounts(domain):
     owner = {(r['move'], r['account']): i for i, r in invoices.items()}
     for row in search_columns(AdditionalMove, [('invoice', 'in', ids)],
             ['invoice', 'move']):
-        invoice = invoices[row['invoice']]
-        owner[(row['move'], invoice['account'])] = row['invoice']
+        account = invoices[row['invoice']]['account']
+        owner[(row['move'], account)] = row['invoice']
     # (sub-queries, not lists of ids: SQLite bounds a query's parameters)
     invoice = Invoice.__table__()
     additional = AdditionalMove.__table__()
